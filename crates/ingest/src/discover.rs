@@ -1,0 +1,272 @@
+//! Finds the trail files under the inputs and names each by a stable relative path.
+//!
+//! CloudTrail writes `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz`
+//! (organization trails: `AWSLogs/o-<org>/<account>/...`), digest files under
+//! `CloudTrail-Digest/` and Insight events under `CloudTrail-Insight/`
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>).
+//! Digest and Insight files are skipped and counted.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A file to ingest.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its stable name: from `AWSLogs/` on when the path has it, else relative to the input.
+    pub source: String,
+    /// Size in bytes on disk (0 when it cannot be read).
+    pub size: u64,
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to ingest, in processing order.
+    pub files: Vec<InputFile>,
+    /// CloudTrail digest files skipped.
+    pub digest_files: u64,
+    /// CloudTrail Insight files skipped.
+    pub insight_files: u64,
+    /// Files skipped because their names are not those of trail files.
+    pub other_files: Vec<PathBuf>,
+    /// Directories that could not be listed, with the reason.
+    pub unreadable_dirs: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FileKind {
+    Trail,
+    Digest,
+    Insight,
+    Other,
+}
+
+fn classify(path: &Path, named_explicitly: bool) -> FileKind {
+    let text = path.to_string_lossy();
+    if text.contains("CloudTrail-Digest") {
+        return FileKind::Digest;
+    }
+    if text.contains("CloudTrail-Insight") {
+        return FileKind::Insight;
+    }
+    if named_explicitly {
+        return FileKind::Trail;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if !name.starts_with('.')
+        && (base.ends_with(".json")
+            || base.ends_with(".jsonl")
+            || base.ends_with(".ndjson")
+            || base != lower)
+    {
+        FileKind::Trail
+    } else {
+        FileKind::Other
+    }
+}
+
+/// Files at least this large are started first, so one huge file does not end the run alone.
+const LARGE_FILE: u64 = 32 << 20;
+
+/// Lists the trail files under `inputs` (files or directories), skipping `exclude`
+/// (the dataset itself, should it sit inside an input).
+pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery> {
+    let exclude = exclude.and_then(|p| p.canonicalize().ok());
+    let mut found = Discovery::default();
+    let mut names = HashSet::new();
+    for input in inputs {
+        let meta = fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        if meta.is_dir() {
+            let root = input.canonicalize().map_err(|e| Error::io(input, e))?;
+            walk(&root, &root, exclude.as_deref(), &mut found, &mut names);
+        } else {
+            let name = input
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| input.clone());
+            add_file(input, &name, true, meta.len(), &mut found, &mut names);
+        }
+    }
+    found.files.sort_by(|a, b| {
+        (b.size >= LARGE_FILE)
+            .cmp(&(a.size >= LARGE_FILE))
+            .then_with(|| a.source.cmp(&b.source))
+    });
+    Ok(found)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    exclude: Option<&Path>,
+    found: &mut Discovery,
+    names: &mut HashSet<String>,
+) {
+    let mut entries: Vec<_> = match fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(e) => {
+            found
+                .unreadable_dirs
+                .push((dir.to_path_buf(), e.to_string()));
+            return;
+        }
+    };
+    entries.sort();
+    for path in entries {
+        if exclude.is_some_and(|ex| path == ex) {
+            continue;
+        }
+        let link_meta = fs::symlink_metadata(&path);
+        let meta = fs::metadata(&path);
+        match (&link_meta, &meta) {
+            // Directories are followed, symlinked ones not (they may loop).
+            (Ok(link), _) if link.is_dir() => walk(root, &path, exclude, found, names),
+            (Ok(link), Ok(meta)) if link.file_type().is_symlink() && meta.is_dir() => {}
+            (_, Ok(meta)) => {
+                let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                add_file(&path, &relative, false, meta.len(), found, names);
+            }
+            // A dangling link or an unreadable entry: try it, so the error is reported.
+            (_, Err(_)) => {
+                let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                add_file(&path, &relative, false, 0, found, names);
+            }
+        }
+    }
+}
+
+fn add_file(
+    path: &Path,
+    relative: &Path,
+    named_explicitly: bool,
+    size: u64,
+    found: &mut Discovery,
+    names: &mut HashSet<String>,
+) {
+    match classify(relative, named_explicitly) {
+        FileKind::Digest => found.digest_files += 1,
+        FileKind::Insight => found.insight_files += 1,
+        FileKind::Other => found.other_files.push(path.to_path_buf()),
+        FileKind::Trail => {
+            let mut source = source_name(path, relative);
+            if !names.insert(source.clone()) {
+                // Two inputs with the same relative name: fall back to the full path.
+                source = path
+                    .canonicalize()
+                    .unwrap_or_else(|_| path.to_path_buf())
+                    .to_string_lossy()
+                    .into_owned();
+                names.insert(source.clone());
+            }
+            found.files.push(InputFile {
+                path: path.to_path_buf(),
+                source,
+                size,
+            });
+        }
+    }
+}
+
+/// The stable name of a file: its path from the `AWSLogs` component on, when it has one
+/// (so the name does not depend on where the bucket was synced), else `relative`.
+fn source_name(path: &Path, relative: &Path) -> String {
+    let absolute = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<_> = absolute
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    if let Some(at) = parts.iter().rposition(|p| p == "AWSLogs") {
+        return parts[at..].join("/");
+    }
+    relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_cloudtrail_files() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            classify(
+                &p("AWSLogs/1/CloudTrail/us-east-1/2024/01/01/1_CloudTrail_us-east-1_x.json.gz"),
+                false
+            ),
+            FileKind::Trail
+        );
+        assert_eq!(
+            classify(
+                &p(
+                    "AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/1_CloudTrail-Digest_x.json.gz"
+                ),
+                false
+            ),
+            FileKind::Digest
+        );
+        assert_eq!(
+            classify(
+                &p("AWSLogs/1/CloudTrail-Insight/us-east-1/2024/01/01/x.json.gz"),
+                false
+            ),
+            FileKind::Insight
+        );
+        assert_eq!(classify(&p("events.jsonl"), false), FileKind::Trail);
+        assert_eq!(classify(&p("notes.txt"), false), FileKind::Other);
+        assert_eq!(classify(&p(".DS_Store"), false), FileKind::Other);
+        assert_eq!(classify(&p("notes.txt"), true), FileKind::Trail);
+    }
+
+    #[test]
+    fn names_files_from_awslogs_and_orders_large_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let day = tmp
+            .path()
+            .join("sync/AWSLogs/111/CloudTrail/us-east-1/2024/01/02");
+        fs::create_dir_all(&day).unwrap();
+        fs::write(day.join("b.json.gz"), b"x").unwrap();
+        fs::write(day.join("a.json.gz"), b"x").unwrap();
+        fs::write(tmp.path().join("sync/readme.md"), b"x").unwrap();
+        let digest = tmp
+            .path()
+            .join("sync/AWSLogs/111/CloudTrail-Digest/us-east-1/2024/01/02");
+        fs::create_dir_all(&digest).unwrap();
+        fs::write(digest.join("d.json.gz"), b"x").unwrap();
+        let found = discover(&[tmp.path().join("sync")], None).unwrap();
+        let names: Vec<_> = found.files.iter().map(|f| f.source.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "AWSLogs/111/CloudTrail/us-east-1/2024/01/02/a.json.gz",
+                "AWSLogs/111/CloudTrail/us-east-1/2024/01/02/b.json.gz"
+            ]
+        );
+        assert_eq!(found.digest_files, 1);
+        assert_eq!(found.other_files.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_input_is_an_error() {
+        assert!(discover(&[PathBuf::from("/nonexistent/trail")], None).is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! Per-worker Parquet writers, one open file per event date, in the run's staging area.
+//!
+//! Each worker thread owns one [`PartitionSink`]: rows go to the builder of their date's
+//! partition, full builders are written as batches, and a file is closed when it reaches
+//! the target size. Only a bounded number of partitions are open at once (least recently
+//! used closes first), so memory does not grow with the number of days in a trail.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use simd_json::Node;
+
+use crate::batch::BatchBuilder;
+use crate::error::{Error, Result};
+use crate::fsutil::{create_private_dir, create_private_file};
+use crate::record::Row;
+use crate::schema::{NULL_PARTITION, PARTITION_COLUMN, arrow_schema};
+use crate::time::date_string;
+
+/// Parquet compression of the data files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Zstandard at the given level (1 is fast and compact).
+    Zstd(i32),
+    /// Snappy.
+    Snappy,
+    /// LZ4 (raw).
+    Lz4,
+    /// No compression.
+    Uncompressed,
+}
+
+impl std::str::FromStr for Codec {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let lower = text.to_ascii_lowercase();
+        match lower.as_str() {
+            "zstd" => Ok(Codec::Zstd(1)),
+            "snappy" => Ok(Codec::Snappy),
+            "lz4" => Ok(Codec::Lz4),
+            "none" | "uncompressed" => Ok(Codec::Uncompressed),
+            _ => match lower.strip_prefix("zstd:").map(str::parse::<i32>) {
+                Some(Ok(level)) if (1..=22).contains(&level) => Ok(Codec::Zstd(level)),
+                _ => Err(Error::Config(format!(
+                    "unknown compression '{text}' (expected zstd, zstd:LEVEL (1-22), snappy, lz4 or none)"
+                ))),
+            },
+        }
+    }
+}
+
+/// How data files are laid out and encoded.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Parquet compression codec.
+    pub codec: Codec,
+    /// Rows per builder before a batch goes to the Parquet writer.
+    pub batch_rows: usize,
+    /// Rows per row group at most.
+    pub row_group_rows: usize,
+    /// A file is closed once it holds about this many bytes.
+    pub target_file_bytes: usize,
+    /// Partitions open at once per worker.
+    pub max_open_partitions: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            codec: Codec::Zstd(1),
+            batch_rows: 8192,
+            row_group_rows: 128 * 1024,
+            target_file_bytes: 256 << 20,
+            max_open_partitions: 8,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// The Parquet writer properties for these options.
+    pub fn properties(&self) -> Result<WriterProperties> {
+        let compression = match self.codec {
+            Codec::Zstd(level) => Compression::ZSTD(ZstdLevel::try_new(level)?),
+            Codec::Snappy => Compression::SNAPPY,
+            Codec::Lz4 => Compression::LZ4_RAW,
+            Codec::Uncompressed => Compression::UNCOMPRESSED,
+        };
+        let mut builder = WriterProperties::builder()
+            .set_compression(compression)
+            .set_max_row_group_row_count(Some(self.row_group_rows))
+            .set_created_by(format!("trailscope {}", env!("CARGO_PKG_VERSION")));
+        // Unique or nearly unique columns gain nothing from a dictionary but its cost.
+        for column in [
+            "record_index",
+            "event_time",
+            "event_id",
+            "request_id",
+            "request_parameters",
+            "response_elements",
+        ] {
+            builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
+        }
+        Ok(builder.build())
+    }
+}
+
+/// A finished data file in the staging area.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Where it is now.
+    pub staged: PathBuf,
+    /// Where it goes, relative to the dataset root (`event_date=.../part-....parquet`).
+    pub relative: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+#[derive(Debug)]
+struct OpenFile {
+    writer: ArrowWriter<File>,
+    staged: PathBuf,
+    relative: String,
+    rows: u64,
+}
+
+#[derive(Debug)]
+struct Partition {
+    name: String,
+    builder: BatchBuilder,
+    file: Option<OpenFile>,
+    last_used: u64,
+}
+
+/// A worker's writers, one per open partition. See the module docs.
+#[derive(Debug)]
+pub struct PartitionSink {
+    staging: PathBuf,
+    prefix: String,
+    options: Arc<WriterOptions>,
+    properties: WriterProperties,
+    partitions: HashMap<Option<i32>, Partition>,
+    clock: u64,
+    sequence: u32,
+    staged: Vec<StagedFile>,
+}
+
+impl PartitionSink {
+    /// A sink writing into `staging` with file names starting with `prefix`.
+    pub fn new(staging: &Path, prefix: String, options: Arc<WriterOptions>) -> Result<Self> {
+        Ok(PartitionSink {
+            staging: staging.to_path_buf(),
+            prefix,
+            properties: options.properties()?,
+            options,
+            partitions: HashMap::new(),
+            clock: 0,
+            sequence: 0,
+            staged: Vec::new(),
+        })
+    }
+
+    /// Appends a row to the partition of `day` (days since 1970-01-01; `None` for no time).
+    pub fn append(&mut self, day: Option<i32>, row: &Row<'_>, nodes: &[Node<'_>]) -> Result<()> {
+        self.clock += 1;
+        if !self.partitions.contains_key(&day) {
+            if self.partitions.len() >= self.options.max_open_partitions {
+                self.close_least_recent()?;
+            }
+            let name = day.map_or_else(|| NULL_PARTITION.to_string(), date_string);
+            self.partitions.insert(
+                day,
+                Partition {
+                    name,
+                    builder: BatchBuilder::new(),
+                    file: None,
+                    last_used: 0,
+                },
+            );
+        }
+        let partition = self.partitions.get_mut(&day).expect("inserted above");
+        partition.last_used = self.clock;
+        partition.builder.append(row, nodes);
+        if partition.builder.len() >= self.options.batch_rows {
+            self.flush_partition(day)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows of a partition, rotating its file when it is large enough.
+    fn flush_partition(&mut self, day: Option<i32>) -> Result<()> {
+        let Some(partition) = self.partitions.get_mut(&day) else {
+            return Ok(());
+        };
+        if partition.builder.is_empty() {
+            return Ok(());
+        }
+        let batch = partition.builder.finish()?;
+        if partition.file.is_none() {
+            self.sequence += 1;
+            let dir_name = format!("{PARTITION_COLUMN}={}", partition.name);
+            let file_name = format!("{}-{:05}.parquet", self.prefix, self.sequence);
+            let dir = self.staging.join(&dir_name);
+            create_private_dir(&dir)?;
+            let staged = dir.join(&file_name);
+            let file = create_private_file(&staged)?;
+            let writer = ArrowWriter::try_new(file, arrow_schema(), Some(self.properties.clone()))?;
+            partition.file = Some(OpenFile {
+                writer,
+                staged,
+                relative: format!("{dir_name}/{file_name}"),
+                rows: 0,
+            });
+        }
+        let open = partition.file.as_mut().expect("opened above");
+        open.writer.write(&batch)?;
+        open.rows += batch.num_rows() as u64;
+        if open.writer.bytes_written() + open.writer.in_progress_size()
+            >= self.options.target_file_bytes
+        {
+            let open = partition.file.take().expect("present");
+            self.staged.push(close_file(open)?);
+        }
+        Ok(())
+    }
+
+    fn close_least_recent(&mut self) -> Result<()> {
+        let Some(day) = self
+            .partitions
+            .iter()
+            .min_by_key(|(_, p)| p.last_used)
+            .map(|(day, _)| *day)
+        else {
+            return Ok(());
+        };
+        self.flush_partition(day)?;
+        if let Some(partition) = self.partitions.remove(&day)
+            && let Some(open) = partition.file
+        {
+            self.staged.push(close_file(open)?);
+        }
+        Ok(())
+    }
+
+    /// Writes everything pending, closes every file and returns the files written.
+    pub fn finish(mut self) -> Result<Vec<StagedFile>> {
+        let days: Vec<_> = self.partitions.keys().copied().collect();
+        for day in days {
+            self.flush_partition(day)?;
+            if let Some(partition) = self.partitions.remove(&day)
+                && let Some(open) = partition.file
+            {
+                self.staged.push(close_file(open)?);
+            }
+        }
+        Ok(self.staged)
+    }
+}
+
+/// Finishes a Parquet file and makes it durable.
+fn close_file(open: OpenFile) -> Result<StagedFile> {
+    let file = open.writer.into_inner()?;
+    file.sync_all().map_err(|e| Error::io(&open.staged, e))?;
+    let bytes = file
+        .metadata()
+        .map_err(|e| Error::io(&open.staged, e))?
+        .len();
+    Ok(StagedFile {
+        staged: open.staged,
+        relative: open.relative,
+        rows: open.rows,
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_codecs() {
+        assert_eq!("zstd".parse::<Codec>().unwrap(), Codec::Zstd(1));
+        assert_eq!("ZSTD:9".parse::<Codec>().unwrap(), Codec::Zstd(9));
+        assert_eq!("snappy".parse::<Codec>().unwrap(), Codec::Snappy);
+        assert!("zstd:99".parse::<Codec>().is_err());
+        assert!("gzip".parse::<Codec>().is_err());
+    }
+}

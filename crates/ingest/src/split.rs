@@ -1,0 +1,693 @@
+//! Splits a stream of JSON into CloudTrail records without parsing them.
+//!
+//! A [`RecordSplitter`] reads any [`Read`] in chunks and yields the byte span of each record,
+//! whatever the file's shape: `{"Records":[...]}`, `{"Events":[...]}` (Event history), a bare
+//! array, a single object, or JSON Lines (one value after another). Each span is then parsed
+//! on its own, so memory stays bounded by the chunk and the largest record, a corrupt record
+//! costs only itself, and a truncated file keeps everything before the break.
+//!
+//! The scan tracks only nesting depth and string state: it does not validate JSON (the
+//! parser does that, per record).
+
+use std::io::{self, Read};
+
+use memchr::memchr3;
+
+/// Bytes that must follow a record in the buffer for simd-json's in-place parse.
+pub const PADDING: usize = simd_json::INPUT_PADDING;
+
+const CHUNK: usize = 1 << 20;
+/// How far ahead the top-level shape is looked for before a decision is forced.
+const PEEK: usize = 4096;
+
+/// One piece of the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// A record candidate at `buffer()[start..start + len]` (followed by [`PADDING`] bytes).
+    Record {
+        /// Zero-based position of the record in the file.
+        index: u64,
+        /// Offset of the record in [`RecordSplitter::buffer_mut`].
+        start: usize,
+        /// Length of the record in bytes.
+        len: usize,
+    },
+    /// A value that cannot be a record; it still has an index and is accounted for.
+    Bad {
+        /// Zero-based position of the value in the file.
+        index: u64,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+/// Why the rest of a stream cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    /// Reading or decompressing failed (truncated gzip, expansion limit, I/O).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The stream ended inside a value.
+    #[error("input ends inside {0} (truncated file?)")]
+    Truncated(&'static str),
+    /// Bytes that fit no known CloudTrail file shape.
+    #[error("unexpected {found} at byte {offset} {context}")]
+    Malformed {
+        /// What was found.
+        found: String,
+        /// Offset in the decompressed stream.
+        offset: u64,
+        /// Where it was found.
+        context: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Between top-level values (the start, or JSON Lines).
+    Top,
+    /// Inside an array whose elements are records.
+    Array {
+        envelope: bool,
+    },
+    /// After the records array of an envelope object, before its closing brace.
+    EnvelopeTail,
+    Done,
+}
+
+/// Resumable state of the scan over one value.
+#[derive(Debug, Default, Clone, Copy)]
+struct Scan {
+    /// Bytes of the value scanned so far (relative to the splitter's `start`).
+    pos: usize,
+    depth: u32,
+    in_string: bool,
+    started: bool,
+    primitive: bool,
+    /// The record outgrew the limit; its scanned bytes are being dropped.
+    oversized: bool,
+    /// Bytes dropped from an oversized value.
+    dropped: u64,
+}
+
+enum Step {
+    /// The value ends after `len` bytes.
+    Complete(usize),
+    /// The value is broken at `len` bytes (JSON Lines resync point).
+    Broken(usize, &'static str),
+    /// More input is needed.
+    More,
+}
+
+/// Splits a JSON byte stream into record spans. See the module docs.
+#[derive(Debug)]
+pub struct RecordSplitter<R> {
+    reader: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    mode: Mode,
+    next_index: u64,
+    max_record: usize,
+    /// Decompressed bytes consumed before `buf[0]`.
+    base_offset: u64,
+    first: bool,
+}
+
+impl<R: Read> RecordSplitter<R> {
+    /// A splitter over `reader`; records larger than `max_record` bytes are rejected.
+    pub fn new(reader: R, max_record: usize) -> Self {
+        Self::with_buffer(reader, max_record, Vec::new())
+    }
+
+    /// Like [`RecordSplitter::new`], reusing `buf`'s allocation (see [`Self::into_buffer`]).
+    pub fn with_buffer(reader: R, max_record: usize, mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.resize(CHUNK + PADDING, 0);
+        RecordSplitter {
+            reader,
+            buf,
+            start: 0,
+            end: 0,
+            eof: false,
+            mode: Mode::Top,
+            next_index: 0,
+            max_record: max_record.max(PEEK),
+            base_offset: 0,
+            first: true,
+        }
+    }
+
+    /// Gives the buffer back for reuse.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// The buffer that [`Piece::Record`] offsets point into.
+    pub fn buffer_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Decompressed bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.base_offset + self.end as u64
+    }
+
+    /// How many records (good or bad) have been yielded.
+    pub fn records_yielded(&self) -> u64 {
+        self.next_index
+    }
+
+    /// The next piece, `None` at the end of the stream.
+    pub fn next_piece(&mut self) -> Result<Option<Piece>, SplitError> {
+        loop {
+            match self.mode {
+                Mode::Done => return Ok(None),
+                Mode::Top => {
+                    let Some(byte) = self.skip_whitespace()? else {
+                        self.mode = Mode::Done;
+                        return Ok(None);
+                    };
+                    match byte {
+                        b'[' => {
+                            self.start += 1;
+                            self.mode = Mode::Array { envelope: false };
+                        }
+                        b'{' => {
+                            if self.envelope_array_start()? {
+                                self.mode = Mode::Array { envelope: true };
+                            } else {
+                                return self.take_value(true).map(Some);
+                            }
+                        }
+                        _ if self.next_index == 0 => {
+                            return Err(self.malformed(byte, "at the start (not JSON)"));
+                        }
+                        _ => return self.take_line_as_bad().map(Some),
+                    }
+                }
+                Mode::Array { envelope } => {
+                    let Some(byte) = self.skip_whitespace()? else {
+                        return Err(SplitError::Truncated("the records array"));
+                    };
+                    match byte {
+                        b',' => self.start += 1,
+                        b']' => {
+                            self.start += 1;
+                            self.mode = if envelope {
+                                Mode::EnvelopeTail
+                            } else {
+                                Mode::Top
+                            };
+                        }
+                        _ => return self.take_value(false).map(Some),
+                    }
+                }
+                Mode::EnvelopeTail => self.skip_envelope_member()?,
+            }
+        }
+    }
+
+    /// After the records array of `{"Records": [...], ...}`: skips `, "key": value` members.
+    fn skip_envelope_member(&mut self) -> Result<(), SplitError> {
+        let Some(byte) = self.skip_whitespace()? else {
+            return Err(SplitError::Truncated("the file's top-level object"));
+        };
+        match byte {
+            b'}' => {
+                self.start += 1;
+                self.mode = Mode::Top;
+            }
+            b',' => {
+                self.start += 1;
+                for expect_colon in [true, false] {
+                    if self.skip_whitespace()?.is_none() {
+                        return Err(SplitError::Truncated("the file's top-level object"));
+                    }
+                    let len = self.value_len(false)?;
+                    self.start += len;
+                    if expect_colon {
+                        match self.skip_whitespace()? {
+                            Some(b':') => self.start += 1,
+                            Some(other) => return Err(self.malformed(other, "after a key")),
+                            None => {
+                                return Err(SplitError::Truncated("the file's top-level object"));
+                            }
+                        }
+                    }
+                }
+            }
+            other => return Err(self.malformed(other, "after the records array")),
+        }
+        Ok(())
+    }
+
+    fn malformed(&self, byte: u8, context: &'static str) -> SplitError {
+        SplitError::Malformed {
+            found: if byte.is_ascii_graphic() {
+                format!("'{}'", byte as char)
+            } else {
+                format!("byte 0x{byte:02x}")
+            },
+            offset: self.base_offset + self.start as u64,
+            context,
+        }
+    }
+
+    /// Scans one value at `start` and yields it as a piece, consuming it.
+    fn take_value(&mut self, top_level: bool) -> Result<Piece, SplitError> {
+        let index = self.next_index;
+        self.next_index += 1;
+        let mut scan = Scan::default();
+        let step = self.scan_value(&mut scan, top_level)?;
+        let piece = match step {
+            Step::Complete(len) if scan.oversized => {
+                self.start += len;
+                Piece::Bad {
+                    index,
+                    reason: format!(
+                        "record is {} bytes, over the {}-byte limit",
+                        scan.dropped + len as u64,
+                        self.max_record
+                    ),
+                }
+            }
+            Step::Complete(len) => {
+                let start = self.start;
+                self.start += len;
+                if self.buf[start] == b'{' {
+                    Piece::Record { index, start, len }
+                } else {
+                    Piece::Bad {
+                        index,
+                        reason: format!(
+                            "not a JSON object: {}",
+                            preview(&self.buf[start..start + len])
+                        ),
+                    }
+                }
+            }
+            Step::Broken(len, why) => {
+                let reason = format!(
+                    "{why}: {}",
+                    preview(&self.buf[self.start..self.start + len])
+                );
+                self.start += len;
+                Piece::Bad { index, reason }
+            }
+            Step::More => unreachable!("scan_value returns complete values"),
+        };
+        Ok(piece)
+    }
+
+    /// In JSON Lines, a line that does not start a JSON object: one bad piece to its end.
+    fn take_line_as_bad(&mut self) -> Result<Piece, SplitError> {
+        let index = self.next_index;
+        self.next_index += 1;
+        loop {
+            let data = &self.buf[self.start..self.end];
+            let line_end = memchr::memchr(b'\n', data);
+            if line_end.is_some() || self.eof || data.len() >= self.max_record {
+                let len = line_end.unwrap_or(data.len());
+                let reason = format!("not a JSON object: {}", preview(&data[..len]));
+                self.start += len;
+                return Ok(Piece::Bad { index, reason });
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Length of the (non-record) value at `start`, which must fit the record limit.
+    fn value_len(&mut self, top_level: bool) -> Result<usize, SplitError> {
+        let mut scan = Scan::default();
+        match self.scan_value(&mut scan, top_level)? {
+            Step::Complete(len) if !scan.oversized => Ok(len),
+            _ => Err(SplitError::Malformed {
+                found: "an oversized or broken value".into(),
+                offset: self.base_offset + self.start as u64,
+                context: "in the file's top-level object",
+            }),
+        }
+    }
+
+    /// Scans to the end of the value at `start`, reading more input as needed.
+    fn scan_value(&mut self, scan: &mut Scan, top_level: bool) -> Result<Step, SplitError> {
+        loop {
+            match scan_step(&self.buf[self.start..self.end], scan, top_level) {
+                Step::More => {}
+                done => return Ok(done),
+            }
+            if self.eof {
+                if scan.primitive {
+                    return Ok(Step::Complete(scan.pos));
+                }
+                if top_level && scan.pos > 0 && !scan.oversized {
+                    // A JSON Lines file whose last line is cut short: keep the rest.
+                    return Ok(Step::Broken(scan.pos, "truncated record at end of input"));
+                }
+                return Err(SplitError::Truncated("a record"));
+            }
+            if scan.pos >= self.max_record {
+                // Too large to keep: drop what was scanned, keep scanning to its end.
+                scan.oversized = true;
+                scan.dropped += scan.pos as u64;
+                self.start += scan.pos;
+                scan.pos = 0;
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Whether the object at `start` is `{"Records": [` or `{"Events": [`; if so, consumes
+    /// up to and including the `[`.
+    fn envelope_array_start(&mut self) -> Result<bool, SplitError> {
+        while self.end - self.start < PEEK && !self.eof {
+            self.fill()?;
+        }
+        let data = &self.buf[self.start..self.end];
+        let mut at = 1;
+        let skip_ws = |at: &mut usize| {
+            while *at < data.len() && data[*at].is_ascii_whitespace() {
+                *at += 1;
+            }
+        };
+        skip_ws(&mut at);
+        if data.get(at) != Some(&b'"') {
+            return Ok(false);
+        }
+        let key_start = at + 1;
+        let Some(key_len) = data[key_start..].iter().position(|&b| b == b'"') else {
+            return Ok(false);
+        };
+        let key = &data[key_start..key_start + key_len];
+        if key != b"Records" && key != b"Events" {
+            return Ok(false);
+        }
+        at = key_start + key_len + 1;
+        skip_ws(&mut at);
+        if data.get(at) != Some(&b':') {
+            return Ok(false);
+        }
+        at += 1;
+        skip_ws(&mut at);
+        if data.get(at) != Some(&b'[') {
+            return Ok(false);
+        }
+        self.start += at + 1;
+        Ok(true)
+    }
+
+    /// Skips whitespace (and a leading byte-order mark); returns the next byte, if any.
+    fn skip_whitespace(&mut self) -> Result<Option<u8>, SplitError> {
+        loop {
+            if self.first && self.end - self.start < 3 && !self.eof {
+                self.fill()?;
+                continue;
+            }
+            while self.start < self.end {
+                let byte = self.buf[self.start];
+                if byte.is_ascii_whitespace() {
+                    self.start += 1;
+                } else if self.first && self.buf[self.start..self.end].starts_with(b"\xEF\xBB\xBF")
+                {
+                    self.start += 3;
+                } else {
+                    self.first = false;
+                    return Ok(Some(byte));
+                }
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads more input after `end`, moving or growing the buffer as needed.
+    fn fill(&mut self) -> Result<(), SplitError> {
+        if self.start > 0
+            && (self.start == self.end || self.buf.len() - self.end < CHUNK / 2 + PADDING)
+        {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base_offset += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < CHUNK / 2 + PADDING {
+            let grown = (self.buf.len() * 2).max(self.end + CHUNK + PADDING);
+            self.buf.resize(grown, 0);
+        }
+        let limit = self.buf.len() - PADDING;
+        let read = loop {
+            match self.reader.read(&mut self.buf[self.end..limit]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(SplitError::Io(e)),
+            }
+        };
+        if read == 0 {
+            self.eof = true;
+        }
+        self.end += read;
+        Ok(())
+    }
+}
+
+/// Scans `data[scan.pos..]` for the end of the value that starts at `data[0]`.
+fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
+    if !scan.started {
+        let Some(&first) = data.first() else {
+            return Step::More;
+        };
+        scan.started = true;
+        scan.primitive = !matches!(first, b'{' | b'[' | b'"');
+    }
+    if scan.primitive {
+        while scan.pos < data.len() {
+            if matches!(
+                data[scan.pos],
+                b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'
+            ) {
+                if scan.pos == 0 {
+                    // A stray delimiter: a one-byte bad value, so the scan always advances.
+                    return Step::Broken(1, "unexpected delimiter");
+                }
+                return Step::Complete(scan.pos);
+            }
+            scan.pos += 1;
+        }
+        return Step::More;
+    }
+    while scan.pos < data.len() {
+        if scan.in_string {
+            let Some(offset) = memchr3(b'"', b'\\', b'\n', &data[scan.pos..]) else {
+                scan.pos = data.len();
+                return Step::More;
+            };
+            let at = scan.pos + offset;
+            match data[at] {
+                b'\\' => {
+                    if at + 1 >= data.len() {
+                        scan.pos = at;
+                        return Step::More;
+                    }
+                    scan.pos = at + 2;
+                }
+                b'"' => {
+                    scan.in_string = false;
+                    scan.pos = at + 1;
+                    if scan.depth == 0 {
+                        return Step::Complete(scan.pos);
+                    }
+                }
+                _ => {
+                    // A raw newline cannot be inside a JSON string: in JSON Lines this is a
+                    // cut-off line, and the next line starts a new record.
+                    if top_level {
+                        return Step::Broken(at, "unterminated string (corrupt JSON line)");
+                    }
+                    scan.pos = at + 1;
+                }
+            }
+            continue;
+        }
+        match data[scan.pos] {
+            b'"' => scan.in_string = true,
+            b'{' | b'[' => scan.depth += 1,
+            b'}' | b']' => {
+                scan.depth = scan.depth.saturating_sub(1);
+                if scan.depth == 0 {
+                    scan.pos += 1;
+                    return Step::Complete(scan.pos);
+                }
+            }
+            b'\n' if top_level && data.get(scan.pos + 1) == Some(&b'{') => {
+                return Step::Broken(scan.pos, "unbalanced braces (corrupt JSON line)");
+            }
+            _ => {}
+        }
+        scan.pos += 1;
+    }
+    Step::More
+}
+
+/// The start of a value, for error messages.
+fn preview(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(60)]);
+    let text = text.replace(['\n', '\r'], " ");
+    if bytes.len() > 60 {
+        format!("{text}...")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Splits `input` read in chunks of `chunk` bytes; returns records as strings and errors.
+    fn split_with(input: &[u8], chunk: usize, max: usize) -> (Vec<String>, Option<String>) {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(self.1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut splitter = RecordSplitter::new(Trickle(input, chunk), max);
+        let mut out = Vec::new();
+        loop {
+            match splitter.next_piece() {
+                Ok(Some(Piece::Record { index, start, len })) => {
+                    let text = String::from_utf8_lossy(&splitter.buffer_mut()[start..start + len]);
+                    out.push(format!("{index}:{text}"));
+                }
+                Ok(Some(Piece::Bad { index, reason })) => out.push(format!("{index}!{reason}")),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e.to_string())),
+            }
+        }
+    }
+
+    fn split(input: &str) -> (Vec<String>, Option<String>) {
+        let whole = split_with(input.as_bytes(), usize::MAX, 1 << 20);
+        for chunk in [1, 2, 3, 7] {
+            assert_eq!(
+                split_with(input.as_bytes(), chunk, 1 << 20),
+                whole,
+                "chunk {chunk}"
+            );
+        }
+        whole
+    }
+
+    #[test]
+    fn records_envelope() {
+        let (records, err) = split(r#" {"Records": [ {"a":"}"}, {"b":[1,{"c":"\""}]} ] } "#);
+        assert_eq!(records, [r#"0:{"a":"}"}"#, r#"1:{"b":[1,{"c":"\""}]}"#]);
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn events_envelope_with_trailing_members() {
+        let (records, err) = split(r#"{"Events":[{"x":1}],"NextToken":"abc","n":[1,2]}"#);
+        assert_eq!(records, [r#"0:{"x":1}"#]);
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn bare_array_single_object_and_lines() {
+        assert_eq!(
+            split(r#"[{"a":1},{"a":2}]"#).0,
+            [r#"0:{"a":1}"#, r#"1:{"a":2}"#]
+        );
+        assert_eq!(
+            split("\u{feff}{\"eventVersion\":\"1.08\"}\n").0,
+            [r#"0:{"eventVersion":"1.08"}"#]
+        );
+        assert_eq!(
+            split("{\"a\":1}\n\n{\"a\":2}\r\n{\"a\":3}").0,
+            [r#"0:{"a":1}"#, r#"1:{"a":2}"#, r#"2:{"a":3}"#]
+        );
+    }
+
+    #[test]
+    fn non_objects_are_bad_pieces_with_an_index() {
+        let (records, err) = split(r#"[1, "two", {"a":3}, null]"#);
+        assert_eq!(records.len(), 4);
+        assert!(
+            records[0].starts_with("0!not a JSON object: 1"),
+            "{records:?}"
+        );
+        assert!(records[1].starts_with("1!not a JSON object"));
+        assert_eq!(records[2], r#"2:{"a":3}"#);
+        assert!(records[3].starts_with("3!"));
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn corrupt_json_line_does_not_swallow_the_next() {
+        let (records, err) = split("{\"a\":\"cut\n{\"a\":2}\n{\"a\":{\n{\"a\":4}\n");
+        assert!(
+            records[0].starts_with("0!unterminated string"),
+            "{records:?}"
+        );
+        assert_eq!(records[1], r#"1:{"a":2}"#);
+        assert!(records[2].starts_with("2!unbalanced braces"));
+        assert_eq!(records[3], r#"3:{"a":4}"#);
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn truncated_array_keeps_complete_records() {
+        let (records, err) = split(r#"{"Records":[{"a":1},{"a":2},{"a":"#);
+        assert_eq!(records, [r#"0:{"a":1}"#, r#"1:{"a":2}"#]);
+        assert!(err.unwrap().contains("truncated"));
+        let (records, err) = split(r#"{"Records":[{"a":1}"#);
+        assert_eq!(records, [r#"0:{"a":1}"#]);
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn oversized_records_are_dropped_and_the_scan_goes_on() {
+        let big = format!(r#"[{{"a":"{}"}},{{"b":1}}]"#, "x".repeat(20_000));
+        let (records, err) = split_with(big.as_bytes(), 1000, 5000);
+        assert!(
+            records[0].starts_with("0!record is 20008 bytes"),
+            "{records:?}"
+        );
+        assert_eq!(records[1], r#"1:{"b":1}"#);
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn deep_nesting_is_scanned_without_recursion() {
+        let deep = format!("[{}{}]", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        let (records, err) = split_with(deep.as_bytes(), 1 << 16, 16 << 20);
+        assert_eq!(records.len(), 1);
+        assert!(records[0].starts_with("0!not a JSON object"));
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn non_json_files_and_lines() {
+        let (records, err) = split("hello world\n");
+        assert!(records.is_empty());
+        assert!(err.unwrap().contains("not JSON"));
+        let (records, err) = split("{\"a\":1}\nnot json here\n{\"a\":2}");
+        assert_eq!(records.len(), 3, "{records:?}");
+        assert!(records[1].starts_with("1!not a JSON object: not json here"));
+        assert_eq!(err, None);
+    }
+
+    #[test]
+    fn garbage_after_envelope_is_an_error() {
+        let (records, err) = split(r#"{"Records":[{"a":1}] x"#);
+        assert_eq!(records.len(), 1);
+        assert!(err.unwrap().contains("unexpected 'x'"));
+    }
+}

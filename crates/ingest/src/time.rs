@@ -1,0 +1,187 @@
+//! Timestamps: CloudTrail's ISO 8601 strings to and from microseconds since the epoch,
+//! and the UTC date that names an event's partition.
+
+use std::fmt::Write;
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn digits(bytes: &[u8]) -> Option<i64> {
+    let mut value = 0i64;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + i64::from(b - b'0');
+    }
+    Some(value)
+}
+
+/// Parses an RFC 3339 timestamp to microseconds since the epoch, UTC.
+///
+/// CloudTrail writes `eventTime` as `YYYY-MM-DDTHH:MM:SSZ`; that shape takes a fast path,
+/// anything else (fractions, offsets) goes through chrono.
+pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b't')
+        && b[13] == b':'
+        && b[16] == b':'
+        && (b[19] == b'Z' || b[19] == b'z')
+    {
+        let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+        let (hour, minute, second) = (
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
+        if !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+        return Some(seconds * MICROS_PER_SECOND);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Writes `micros` as CloudTrail writes times: `YYYY-MM-DDTHH:MM:SSZ`, with a fraction
+/// (milliseconds, or microseconds when needed) only when the time has one.
+pub fn format_timestamp_micros(micros: i64, out: &mut String) {
+    let days = micros.div_euclid(MICROS_PER_DAY);
+    let in_day = micros.rem_euclid(MICROS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    let seconds = in_day / MICROS_PER_SECOND;
+    let fraction = in_day % MICROS_PER_SECOND;
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    );
+    if fraction != 0 {
+        if fraction % 1000 == 0 {
+            let _ = write!(out, ".{:03}", fraction / 1000);
+        } else {
+            let _ = write!(out, ".{fraction:06}");
+        }
+    }
+    out.push('Z');
+}
+
+/// The day number (since 1970-01-01, UTC) of a timestamp.
+pub fn day_of(micros: i64) -> i32 {
+    micros.div_euclid(MICROS_PER_DAY) as i32
+}
+
+/// The `YYYY-MM-DD` name of a day number.
+pub fn date_string(day: i32) -> String {
+    let (year, month, day) = civil_from_days(i64::from(day));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cloudtrail_times() {
+        assert_eq!(parse_timestamp_micros("1970-01-01T00:00:00Z"), Some(0));
+        let t = parse_timestamp_micros("2020-09-14T01:19:40Z").unwrap();
+        assert_eq!(t, 1_600_046_380 * MICROS_PER_SECOND);
+        assert_eq!(
+            parse_timestamp_micros("2020-09-14T01:19:40.707Z"),
+            Some(t + 707_000)
+        );
+        assert_eq!(parse_timestamp_micros("2020-09-14T03:19:40+02:00"), Some(t));
+    }
+
+    #[test]
+    fn rejects_malformed_times() {
+        for bad in [
+            "",
+            "2021-02-21T23: 46: 28Z",
+            "20131102T010628Z",
+            "2021-02-30T00:00:00Z",
+            "2021-13-01T00:00:00Z",
+            "2021-01-01T24:00:00Z",
+            "yesterday",
+        ] {
+            assert_eq!(parse_timestamp_micros(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_back_to_the_same_text() {
+        for text in [
+            "2020-09-14T01:19:40Z",
+            "1999-12-31T23:59:59Z",
+            "2024-02-29T12:00:00Z",
+            "2020-09-14T01:19:40.707Z",
+            "2020-09-14T01:19:40.000001Z",
+            "1960-06-01T00:00:00Z",
+        ] {
+            let mut out = String::new();
+            format_timestamp_micros(parse_timestamp_micros(text).unwrap(), &mut out);
+            assert_eq!(out, text);
+        }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000, -1, 0, 1, 59, 365, 11_016, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), days);
+        }
+        assert_eq!(
+            date_string(day_of(1_600_046_380 * MICROS_PER_SECOND)),
+            "2020-09-14"
+        );
+        assert_eq!(date_string(day_of(-1)), "1969-12-31");
+    }
+}

@@ -1,0 +1,195 @@
+//! The bad-input corpus: each case gets a clear issue naming the file (and record), the
+//! run goes on, and every record is accounted for.
+
+use std::path::PathBuf;
+
+use trailscope_ingest::{IngestSummary, InputIssue};
+
+use crate::common::*;
+
+fn issues_of<'a>(summary: &'a IngestSummary, file: &str) -> Vec<&'a InputIssue> {
+    summary
+        .issues
+        .iter()
+        .filter(|i| i.file.ends_with(file))
+        .collect()
+}
+
+fn has_issue(summary: &IngestSummary, file: &str, record: Option<u64>, text: &str) {
+    let issues = issues_of(summary, file);
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.record == record && i.message.contains(text)),
+        "expected an issue for {file} record {record:?} containing {text:?}, got {issues:#?}"
+    );
+}
+
+fn written_from(dataset: &std::path::Path, file: &str) -> Vec<i64> {
+    exported(dataset)
+        .keys()
+        .filter(|(source, _)| source.ends_with(file))
+        .map(|(_, index)| *index)
+        .collect()
+}
+
+#[test]
+fn the_bad_input_corpus_is_reported_and_the_rest_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = tmp.path().join("lake");
+    // A file that cannot be opened, inside a directory being walked.
+    let extra = tmp.path().join("extra");
+    std::fs::create_dir(&extra).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("gone"), extra.join("unreadable.json.gz")).unwrap();
+    let summary = run_ingest(&[testdata().join("bad"), extra], &dataset);
+
+    has_issue(
+        &summary,
+        "truncated.json.gz",
+        None,
+        "records before this point were kept",
+    );
+    has_issue(&summary, "corrupt-record.json", Some(1), "invalid JSON");
+    has_issue(
+        &summary,
+        "not-cloudtrail.json",
+        Some(0),
+        "not a CloudTrail record",
+    );
+    has_issue(&summary, "empty.json.gz", None, "empty file");
+    has_issue(&summary, "non-utf8.json", Some(1), "invalid JSON");
+    has_issue(&summary, "gzip-bomb.json.gz", None, "gzip bomb");
+    has_issue(&summary, "deep-nesting.json", Some(1), "invalid JSON");
+    has_issue(
+        &summary,
+        "corrupt-lines.jsonl",
+        Some(1),
+        "corrupt JSON line",
+    );
+    has_issue(
+        &summary,
+        "corrupt-lines.jsonl",
+        Some(3),
+        "not a JSON object",
+    );
+    for index in 0..3 {
+        has_issue(
+            &summary,
+            "wrong-shape.json",
+            Some(index),
+            "not a JSON object",
+        );
+    }
+    has_issue(&summary, "binary.json", None, "not JSON");
+    has_issue(&summary, "unreadable.json.gz", None, "cannot read");
+
+    assert_eq!(summary.files.read, 11);
+    assert_eq!(
+        summary.files.failed, 5,
+        "truncated, empty, bomb, binary, unreadable"
+    );
+    // Rejected: corrupt-record 1, not-cloudtrail 0, non-utf8 1, deep-nesting 1,
+    // corrupt-lines 1 and 3, wrong-shape 0-2.
+    assert_eq!(summary.records.rejected, 9);
+    assert_eq!(summary.issues_total, 9 + 5);
+    assert_eq!(
+        summary.records.seen,
+        9 + summary.records.written + summary.records.duplicate
+    );
+    assert!(!summary.is_clean());
+
+    // The good records around the bad ones are stored (or dropped as duplicates of the
+    // same events in another file of the corpus): none is lost.
+    let truncated = read_items_before_cut();
+    assert_eq!(truncated, 4, "the cut leaves four complete records");
+    assert_eq!(
+        summary.records.written + summary.records.duplicate,
+        truncated + 2 + 1 + 2 + 2 + 1
+    );
+    assert_eq!(
+        written_from(&dataset, "wrong-shape.json").len()
+            + written_from(&dataset, "corrupt-lines.jsonl").len()
+            + written_from(&dataset, "corrupt-record.json").len()
+            + written_from(&dataset, "deep-nesting.json").len()
+            + written_from(&dataset, "non-utf8.json").len()
+            + written_from(&dataset, "truncated.json.gz").len(),
+        summary.records.written as usize
+    );
+}
+
+/// How many complete records the truncated gzip still holds, read without our code.
+fn read_items_before_cut() -> u64 {
+    use std::io::Read;
+    let bytes = std::fs::read(testdata().join("bad/truncated.json.gz")).unwrap();
+    let mut text = Vec::new();
+    let _ = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut text);
+    let text = String::from_utf8_lossy(&text);
+    count_rest(text.trim_start_matches("{\"Records\": ["))
+}
+
+/// Counts the complete values of `a, b, c, ...` up to the first incomplete one.
+fn count_rest(text: &str) -> u64 {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    match stream.next() {
+        Some(Ok(_)) => {
+            let rest = &text[stream.byte_offset()..];
+            1 + rest.strip_prefix(", ").map_or(0, count_rest)
+        }
+        _ => 0,
+    }
+}
+
+#[test]
+fn documentation_blocks_that_are_not_records_are_rejected() {
+    // INDEX.json says which blocks are not records: the .txt ones (invalid JSON as
+    // published) and the fragments; INDEX.json itself is not CloudTrail either.
+    let docs = testdata().join("samples/aws-docs");
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    for guide in ["cloudtrail-user-guide", "iam-user-guide"] {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(docs.join(guide).join("INDEX.json")).unwrap())
+                .unwrap();
+        inputs.push(docs.join(guide).join("INDEX.json"));
+        for block in index.as_array().unwrap() {
+            let kind = block.get("kind").and_then(|k| k.as_str());
+            let wrapped_other = kind == Some("other") && block["wrap"] == "wrapped";
+            if kind.is_none() || kind == Some("userIdentity-fragment") || wrapped_other {
+                inputs.push(docs.join(guide).join(block["file"].as_str().unwrap()));
+            }
+        }
+    }
+    assert_eq!(inputs.len(), 2 + 8 + 5 + 1, "{inputs:#?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = tmp.path().join("lake");
+    let summary = run_ingest(&inputs, &dataset);
+    // `event-reference__block01` is one valid record followed by
+    // `, ... additional entries ...`: the record is kept, like any record next to a corrupt
+    // one, and the rest reported by record. `log-file-examples__block06` is one record with
+    // a raw newline inside a string: rejected. Nothing else here is a record.
+    let salvaged = ["cloudtrail-event-reference__block01.txt"];
+    let stored = exported(&dataset);
+    assert_eq!(stored.len() as u64, summary.records.written);
+    assert_eq!(
+        stored.keys().next().map(|(s, i)| (s.as_str(), *i)),
+        Some((salvaged[0], 0))
+    );
+    assert!(
+        issues_of(&summary, salvaged[0])
+            .iter()
+            .all(|i| i.record.is_some())
+    );
+    has_issue(
+        &summary,
+        "cloudtrail-log-file-examples__block06.txt",
+        Some(0),
+        "invalid JSON",
+    );
+    assert!(stored.keys().all(|(s, _)| salvaged.contains(&s.as_str())));
+    for input in &inputs {
+        let name = input.file_name().unwrap().to_string_lossy();
+        assert!(
+            !issues_of(&summary, &name).is_empty(),
+            "{name} was not reported"
+        );
+    }
+}
