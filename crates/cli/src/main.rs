@@ -1,1 +1,55 @@
-fn main() {}
+//! `trailscope`: offline AWS CloudTrail analytics.
+//!
+//! `main` stays thin: parse arguments, run the command, turn the outcome into an exit
+//! status (0 clean, 1 findings when asked, 2 error). A closed pipe is not an error.
+
+mod args;
+mod demo;
+mod export_cmd;
+mod ingest_cmd;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// What a command ended with, beyond success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went as asked.
+    Clean,
+    /// The command finished, but some input could not be used (exit status 2).
+    InputProblems,
+}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::InputProblems) => ExitCode::from(2),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("trailscope: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        args::Command::Ingest(a) => ingest_cmd::run(a.into_config()?),
+        args::Command::Export(a) => export_cmd::run(a.into_config()),
+        args::Command::Demo(a) => demo::run(a),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<trailscope_ingest::Error>()
+                .is_some_and(|e| matches!(e, trailscope_ingest::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe))
+    })
+}

@@ -327,6 +327,8 @@ fn apply_journal(root: &Path, journal: &Journal) -> Result<()> {
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
     }
+    // Gone when no other run's files are in it (the lock makes that the usual case).
+    let _ = fs::remove_dir(root.join(STAGING_DIR));
     Ok(())
 }
 

@@ -317,10 +317,49 @@ pub fn arrow_schema() -> SchemaRef {
     SCHEMA.clone()
 }
 
+/// The column table of `docs/schema.md`, rendered from [`COLUMNS`].
+pub fn markdown_table() -> String {
+    let mut out = String::from("| column | type | meaning |\n|---|---|---|\n");
+    for (name, ty, doc) in COLUMNS {
+        let ty = match ty {
+            ColType::Utf8 => "string",
+            ColType::Int32 => "int32",
+            ColType::Bool => "boolean",
+            ColType::Timestamp => "timestamp(µs, UTC)",
+            ColType::Resources => "list<struct<arn, account_id, type>>",
+        };
+        out += &format!("| `{name}` | {ty} | {} |\n", doc.replace('|', "\\|"));
+    }
+    out += &format!(
+        "| `{PARTITION_COLUMN}` | string (Hive partition) | UTC date of `event_time`, `YYYY-MM-DD`; `{NULL_PARTITION}` when it is null. |\n"
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// `docs/schema.md` shows the columns this build writes.
+    /// Run with `UPDATE_SCHEMA_DOC=1` to rewrite its table after changing the schema.
+    #[test]
+    fn schema_doc_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let (start, end) = ("<!-- columns:start -->\n", "<!-- columns:end -->");
+        let (head, rest) = doc.split_once(start).expect("start marker");
+        let (_, tail) = rest.split_once(end).expect("end marker");
+        let current = format!("{head}{start}{}{end}{tail}", markdown_table());
+        if std::env::var_os("UPDATE_SCHEMA_DOC").is_some() {
+            std::fs::write(path, &current).unwrap();
+        }
+        assert_eq!(
+            doc, current,
+            "docs/schema.md is stale: rerun with UPDATE_SCHEMA_DOC=1"
+        );
+        assert!(doc.contains(&format!("Schema version: {SCHEMA_VERSION}")));
+    }
 
     fn collect(spec: &'static [FieldSpec], out: &mut Vec<Col>) {
         for field in spec {

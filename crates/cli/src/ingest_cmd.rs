@@ -1,0 +1,22 @@
+//! `trailscope ingest`.
+
+use crate::Outcome;
+use crate::args::IngestConfig;
+use crate::report::{Progress, ingest_summary};
+
+pub fn run(config: IngestConfig) -> anyhow::Result<Outcome> {
+    let progress = Progress::new(config.output.quiet || config.output.json);
+    let result = trailscope_ingest::ingest(&config.options, &progress);
+    progress.finish();
+    let summary = result?;
+    if config.output.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", ingest_summary(&summary));
+    }
+    Ok(if summary.is_clean() {
+        Outcome::Clean
+    } else {
+        Outcome::InputProblems
+    })
+}

@@ -1,0 +1,113 @@
+//! Human-readable summaries and the progress bar.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use trailscope_ingest::{FileReport, IngestSummary, InputIssue, Observer};
+
+/// Shows progress on a terminal and prints input issues as they are found.
+pub struct Progress {
+    bar: ProgressBar,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+        } else {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+                )
+                .expect("valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        };
+        Progress { bar, quiet }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Observer for Progress {
+    fn on_start(&self, _files: u64, bytes: u64) {
+        self.bar.set_length(bytes);
+    }
+
+    fn on_file(&self, report: &FileReport) {
+        self.bar.inc(report.bytes);
+        self.bar
+            .set_message(format!("{} files", self.bar.position().min(u64::MAX)));
+    }
+
+    fn on_issue(&self, issue: &InputIssue) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("trailscope: {issue}"));
+        }
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// The summary an ingest run prints.
+pub fn ingest_summary(s: &IngestSummary) -> String {
+    let f = &s.files;
+    let r = &s.records;
+    let rate = if s.wall_seconds > 0.0 {
+        s.bytes_decompressed as f64 / 1e6 / s.wall_seconds
+    } else {
+        0.0
+    };
+    let mut out = format!(
+        "ingested {} files ({} on disk, {} of JSON) in {:.2} s with {} threads: {:.0} MB/s, {:.0} events/s\n",
+        f.read,
+        megabytes(s.bytes_read),
+        megabytes(s.bytes_decompressed),
+        s.wall_seconds,
+        s.threads,
+        rate,
+        r.seen as f64 / s.wall_seconds.max(1e-9),
+    );
+    out += &format!(
+        "  records: {} seen = {} written + {} duplicate + {} rejected\n",
+        r.seen, r.written, r.duplicate, r.rejected
+    );
+    if r.time_substituted > 0 || r.without_time > 0 {
+        out += &format!(
+            "  time:    {} records had no eventTime and took it from @timestamp; {} have no time (partition event_date=__HIVE_DEFAULT_PARTITION__)\n",
+            r.time_substituted, r.without_time
+        );
+    }
+    out += &format!(
+        "  files:   {} found, {} read, {} already ingested, {} failed; skipped {} digest, {} Insight, {} not trail files\n",
+        f.found,
+        f.read,
+        f.unchanged,
+        f.failed,
+        f.digest_skipped,
+        f.insight_skipped,
+        f.other_skipped
+    );
+    out += &format!(
+        "  dataset: {} ({} rows; this run wrote {} Parquet files, {})\n",
+        s.dataset.display(),
+        s.dataset_rows,
+        s.data_files_written,
+        megabytes(s.data_bytes_written)
+    );
+    if s.issues_total > 0 {
+        out += &format!(
+            "  {} input problems (files and records that could not be used)\n",
+            s.issues_total
+        );
+    }
+    out
+}

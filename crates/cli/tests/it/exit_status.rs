@@ -1,0 +1,133 @@
+//! Exit statuses and messages as a script sees them.
+
+use std::io::Read;
+use std::process::Stdio;
+
+use crate::*;
+
+#[test]
+fn clean_input_exits_0_and_bad_input_exits_2_naming_each_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = tmp.path().join("lake");
+    let lake = lake.to_str().unwrap();
+    let clean = run(&[
+        "ingest",
+        testdata()
+            .join("samples/stratus-red-team")
+            .to_str()
+            .unwrap(),
+        "--out",
+        lake,
+        "--quiet",
+    ]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("0 rejected"));
+
+    let bad = run(&[
+        "ingest",
+        testdata().join("bad").to_str().unwrap(),
+        "--out",
+        lake,
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    for expected in [
+        "corrupt-record.json: record 1: invalid JSON",
+        "gzip-bomb.json.gz: decompressed data exceeds 200x",
+        "empty.json.gz: empty file",
+        "wrong-shape.json: record 0: not a JSON object",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    // --quiet drops the per-problem lines, not the status.
+    let quiet = run(&[
+        "ingest",
+        testdata().join("bad").to_str().unwrap(),
+        "--out",
+        lake,
+        "--quiet",
+        "--reread",
+    ]);
+    assert_eq!(quiet.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&quiet.stderr).is_empty());
+}
+
+#[test]
+fn json_summary_accounts_for_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "ingest",
+        testdata().join("samples").to_str().unwrap(),
+        "--out",
+        tmp.path().join("lake").to_str().unwrap(),
+        "--json",
+    ]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &summary["records"];
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert_eq!(n("seen"), n("written") + n("duplicate") + n("rejected"));
+    assert_eq!(n("written") + n("duplicate"), 449);
+    assert!(
+        out.stderr.is_empty(),
+        "--json implies no progress or issue lines"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "ingest",
+        "/nonexistent/trail",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/trail"));
+    let out = run(&[
+        "export",
+        "--dataset",
+        tmp.path().join("nothing").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a trailscope dataset"));
+    let out = run(&["ingest", "x", "--out", "y", "--compression", "gzip"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = tmp.path().join("lake");
+    run(&[
+        "ingest",
+        testdata().join("samples").to_str().unwrap(),
+        "--out",
+        lake.to_str().unwrap(),
+        "-q",
+    ]);
+    let mut child = trailscope()
+        .args(["export", "--dataset", lake.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is now closed: the export's next writes fail with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,57 @@
+//! End-to-end tests of the `trailscope` binary.
+
+mod crash;
+mod exit_status;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+pub fn trailscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trailscope"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    trailscope().args(args).output().expect("trailscope runs")
+}
+
+/// Exported records of a dataset as (source_file, record_index) -> JSON, failing on repeats.
+pub fn records(dataset: &Path) -> std::collections::BTreeMap<(String, i64), serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    trailscope_ingest::export::for_each_record(dataset, |r| {
+        let place = (r.source_file, i64::from(r.record_index));
+        assert!(
+            out.insert(place.clone(), r.record).is_none(),
+            "{place:?} stored twice"
+        );
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// The identity of each stored event (eventID with recipient account, or its place when it
+/// has no eventID), sorted, failing if any is stored twice. Which copy of a duplicated
+/// event is kept depends on worker timing, so runs are compared on this.
+pub fn event_identities(dataset: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = records(dataset)
+        .into_iter()
+        .map(
+            |((source, index), record)| match record["eventID"].as_str() {
+                Some(id) => format!(
+                    "{id}/{}",
+                    record["recipientAccountId"].as_str().unwrap_or("")
+                ),
+                None => format!("{source}#{index}"),
+            },
+        )
+        .collect();
+    ids.sort();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "an event is stored twice");
+    ids
+}

@@ -1,0 +1,55 @@
+//! DataFusion reads what ingest writes.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use trailscope_ingest::{IngestOptions, Silent, ingest};
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
+    let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+#[tokio::test]
+async fn events_are_queryable_with_their_partition_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = tmp.path().join("lake");
+    let summary = ingest(
+        &IngestOptions::new(vec![testdata().join("samples")], dataset.clone()),
+        &Silent,
+    )
+    .unwrap();
+    let ctx = trailscope_query::open_session(&dataset).await.unwrap();
+
+    assert_eq!(
+        scalar(&ctx, "SELECT count(*) FROM events").await,
+        summary.records.written as i64
+    );
+    // The partition value is the event's own UTC date.
+    let mismatched = "SELECT count(*) FROM events WHERE event_time IS NOT NULL \
+                      AND event_date <> to_char(event_time, '%Y-%m-%d')";
+    assert_eq!(scalar(&ctx, mismatched).await, 0);
+    // The OTRF records (no eventTime) are dated by @timestamp: 2020-09-14 UTC.
+    let otrf = "SELECT count(*) FROM events WHERE event_time_substitute = '@timestamp' \
+                AND event_date = '2020-09-14'";
+    assert_eq!(scalar(&ctx, otrf).await, 103);
+    let roots = "SELECT count(*) FROM events WHERE user_identity_type = 'Root'";
+    assert_eq!(scalar(&ctx, roots).await, 4);
+}
+
+#[tokio::test]
+async fn a_missing_dataset_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Err(err) = trailscope_query::open_session(&tmp.path().join("nothing")).await else {
+        panic!("opened a dataset that does not exist");
+    };
+    assert!(
+        err.to_string().contains("not a trailscope dataset"),
+        "{err}"
+    );
+}
