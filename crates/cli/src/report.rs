@@ -1,6 +1,7 @@
 //! Human-readable summaries and the progress bar.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,6 +11,8 @@ use trailscope_ingest::{FileReport, IngestSummary, InputIssue, Observer};
 pub struct Progress {
     bar: ProgressBar,
     quiet: bool,
+    files_done: AtomicU64,
+    files_total: AtomicU64,
 }
 
 impl Progress {
@@ -27,7 +30,12 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         };
-        Progress { bar, quiet }
+        Progress {
+            bar,
+            quiet,
+            files_done: AtomicU64::new(0),
+            files_total: AtomicU64::new(0),
+        }
     }
 
     pub fn finish(&self) {
@@ -36,14 +44,16 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn on_start(&self, _files: u64, bytes: u64) {
+    fn on_start(&self, files: u64, bytes: u64) {
+        self.files_total.store(files, Ordering::Relaxed);
         self.bar.set_length(bytes);
     }
 
     fn on_file(&self, report: &FileReport) {
         self.bar.inc(report.bytes);
-        self.bar
-            .set_message(format!("{} files", self.bar.position().min(u64::MAX)));
+        let done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.files_total.load(Ordering::Relaxed);
+        self.bar.set_message(format!("{done}/{total} files"));
     }
 
     fn on_issue(&self, issue: &InputIssue) {

@@ -97,7 +97,7 @@ enum ColumnBuilder {
     Int32(Int32Builder),
     Bool(BooleanBuilder),
     Time(TimestampMicrosecondBuilder),
-    Resources(ResourcesBuilder),
+    Resources(Box<ResourcesBuilder>),
 }
 
 /// Accumulates rows for one partition until they are written as a batch.
@@ -123,7 +123,7 @@ impl BatchBuilder {
                 ColType::Int32 => ColumnBuilder::Int32(Int32Builder::new()),
                 ColType::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
                 ColType::Timestamp => ColumnBuilder::Time(TimestampMicrosecondBuilder::new()),
-                ColType::Resources => ColumnBuilder::Resources(ResourcesBuilder::new()),
+                ColType::Resources => ColumnBuilder::Resources(Box::new(ResourcesBuilder::new())),
             })
             .collect();
         BatchBuilder { columns, rows: 0 }

@@ -453,7 +453,6 @@ impl Worker {
         let nodes = &tape.0;
         let mut row = mapper.map(nodes);
         if !row.is_cloudtrail() {
-            drop(row);
             reject(
                 "not a CloudTrail record (needs eventVersion or eventSource, and eventName, eventType or eventID)".into(),
                 report,
@@ -488,7 +487,6 @@ impl Worker {
         } else {
             report.records_duplicate += 1;
         }
-        drop(row);
         *cached = Some(tape.reset());
         Ok(())
     }
