@@ -34,13 +34,7 @@ fn assert_only_complete_files(dataset: &Path) {
 }
 
 fn reference(input: &Path, dataset: &Path) -> Vec<String> {
-    let out = run(&[
-        "ingest",
-        input.to_str().unwrap(),
-        "--out",
-        dataset.to_str().unwrap(),
-        "-q",
-    ]);
+    let out = quiet_ingest(input, dataset).output().unwrap();
     // The full samples hold blocks that are not records, so that run exits 2.
     assert!(
         matches!(out.status.code(), Some(0 | 2)),
@@ -63,14 +57,7 @@ fn a_crash_at_each_commit_step_is_recovered() {
         "after-manifest",
     ] {
         let dataset = tmp.path().join(point);
-        let crashed = trailscope()
-            .args([
-                "ingest",
-                input.to_str().unwrap(),
-                "--out",
-                dataset.to_str().unwrap(),
-                "-q",
-            ])
+        let crashed = quiet_ingest(&input, &dataset)
             .env("TRAILSCOPE_CRASH_AT", point)
             .output()
             .unwrap();
@@ -80,13 +67,7 @@ fn a_crash_at_each_commit_step_is_recovered() {
             "{point}: the process was killed by a signal"
         );
         assert_only_complete_files(&dataset);
-        let again = run(&[
-            "ingest",
-            input.to_str().unwrap(),
-            "--out",
-            dataset.to_str().unwrap(),
-            "-q",
-        ]);
+        let again = quiet_ingest(&input, &dataset).output().unwrap();
         assert_eq!(
             again.status.code(),
             Some(0),
@@ -112,14 +93,7 @@ fn kill_9_at_any_time_loses_and_duplicates_nothing() {
     let expected = reference(&input, &tmp.path().join("reference"));
     for (round, delay_ms) in [0u64, 5, 15, 30, 60, 120, 250].into_iter().enumerate() {
         let dataset = tmp.path().join(format!("kill-{round}"));
-        let mut child = trailscope()
-            .args([
-                "ingest",
-                input.to_str().unwrap(),
-                "--out",
-                dataset.to_str().unwrap(),
-                "-q",
-            ])
+        let mut child = quiet_ingest(&input, &dataset)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -130,13 +104,7 @@ fn kill_9_at_any_time_loses_and_duplicates_nothing() {
         if dataset.exists() {
             assert_only_complete_files(&dataset);
         }
-        let again = run(&[
-            "ingest",
-            input.to_str().unwrap(),
-            "--out",
-            dataset.to_str().unwrap(),
-            "-q",
-        ]);
+        let again = quiet_ingest(&input, &dataset).output().unwrap();
         assert!(
             matches!(again.status.code(), Some(0 | 2)),
             "{}",

@@ -14,6 +14,18 @@ pub fn trailscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_trailscope"))
 }
 
+/// `trailscope ingest INPUT --out DATASET -q`, ready to run.
+pub fn quiet_ingest(input: &Path, dataset: &Path) -> Command {
+    let mut command = trailscope();
+    command
+        .arg("ingest")
+        .arg(input)
+        .arg("--out")
+        .arg(dataset)
+        .arg("-q");
+    command
+}
+
 pub fn run(args: &[&str]) -> Output {
     trailscope().args(args).output().expect("trailscope runs")
 }
