@@ -43,13 +43,12 @@ fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Whether the error comes from writing to a closed pipe (`trailscope export | head`).
+/// The libraries' I/O errors carry the `io::Error` as their source, so the chain finds it.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<trailscope_ingest::Error>()
-                .is_some_and(|e| matches!(e, trailscope_ingest::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe))
     })
 }

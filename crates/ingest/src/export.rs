@@ -61,10 +61,7 @@ pub fn write_json_lines(root: &Path, out: &mut dyn Write) -> Result<u64> {
 
 /// Rebuilds the record in row `row` of `batch`.
 pub fn rebuild(batch: &RecordBatch, row: usize) -> Result<ExportedRecord> {
-    let text = |col: Col| -> Option<&str> {
-        let array = batch.column(col as usize).as_string::<i32>();
-        array.is_valid(row).then(|| array.value(row))
-    };
+    let text = |col: Col| string(batch, col, row);
     let source_file = text(Col::SourceFile).unwrap_or_default().to_string();
     let record_index = batch
         .column(Col::RecordIndex as usize)
