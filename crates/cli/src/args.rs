@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use trailscope_ingest::{Codec, IngestOptions};
+use trailscope_synth::{Layout, SynthOptions};
 
 /// Offline AWS CloudTrail analytics: ingest trails into Parquet, and find out who did what.
 #[derive(Debug, Parser)]
@@ -20,9 +21,12 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Write the records of a dataset back out as CloudTrail JSON (one record a line).
     Export(ExportArgs),
-    /// Ingest the sample trails shipped with trailscope into a temporary dataset and show
-    /// what was found.
+    /// Generate a synthetic trail, ingest it into a temporary dataset and show what
+    /// trailscope finds.
     Demo(DemoArgs),
+    /// Generate a deterministic synthetic trail in the S3 export layout, with injected
+    /// scenarios and a ground-truth file.
+    Synth(SynthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -126,4 +130,74 @@ pub struct DemoArgs {
     /// Keep the demo dataset in this directory instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Size of the synthetic trail (uncompressed JSON).
+    #[arg(long, default_value = "8MiB", value_name = "SIZE")]
+    pub size: String,
+    /// Seed of the synthetic trail.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Use the public sample trails shipped in testdata/ instead of a synthetic trail.
+    #[arg(long)]
+    pub samples: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Output directory (the trail goes to DIR/AWSLogs, the ground truth to
+    /// DIR/ground-truth.json).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Uncompressed JSON size of the trail, e.g. 64MiB, 2GiB.
+    #[arg(long, default_value = "256MiB", value_name = "SIZE")]
+    pub size: String,
+    /// Seed: the same seed and options give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Accounts in the organization (the first is the management account).
+    #[arg(long, default_value_t = 3)]
+    pub accounts: usize,
+    /// Regions with activity.
+    #[arg(long, default_value_t = 4)]
+    pub regions: usize,
+    /// Days of activity.
+    #[arg(long, default_value_t = 7)]
+    pub days: i64,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-10-01", value_name = "DATE")]
+    pub start: String,
+    /// account (AWSLogs/<account>), org (AWSLogs/<org>/<account>) or mixed (an
+    /// organization trail plus an account trail that delivers one account twice).
+    #[arg(long, default_value = "org")]
+    pub layout: String,
+    /// Gzip level of the trail files (0-9).
+    #[arg(long, default_value_t = 6)]
+    pub gzip_level: u32,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl SynthArgs {
+    pub fn into_options(self) -> anyhow::Result<SynthOptions> {
+        let mut options = SynthOptions::new(self.out);
+        options.size_bytes = trailscope_synth::parse_size(&self.size).context("--size")?;
+        options.seed = self.seed;
+        options.accounts = self.accounts;
+        options.regions = self.regions;
+        options.days = self.days;
+        options.start = self.start;
+        options.layout = self
+            .layout
+            .parse::<Layout>()
+            .map_err(anyhow::Error::msg)
+            .context("--layout")?;
+        options.gzip_level = self.gzip_level;
+        if let Some(threads) = self.threads {
+            if threads == 0 {
+                bail!("--threads must be at least 1");
+            }
+            options.threads = threads;
+        }
+        Ok(options)
+    }
 }

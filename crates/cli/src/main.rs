@@ -8,6 +8,8 @@ mod demo;
 mod export_cmd;
 mod ingest_cmd;
 mod report;
+mod synth_cmd;
+mod table;
 
 use std::process::ExitCode;
 
@@ -40,7 +42,15 @@ fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
         args::Command::Ingest(a) => ingest_cmd::run(a.into_config()?),
         args::Command::Export(a) => export_cmd::run(a.into_config()),
         args::Command::Demo(a) => demo::run(a),
+        args::Command::Synth(a) => synth_cmd::run(a.into_options()?),
     }
+}
+
+/// The async runtime DataFusion queries run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Whether the error comes from writing to a closed pipe (`trailscope export | head`).

@@ -121,3 +121,44 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
     }
     out
 }
+
+/// The summary `trailscope synth` prints.
+pub fn synth_summary(s: &trailscope_synth::SynthSummary) -> String {
+    let t = &s.truth;
+    let n = &t.totals;
+    let mut out = format!(
+        "generated {} trail files ({} of JSON, {} gzipped) with {} records in {:.2} s\n",
+        n.trail_files,
+        megabytes(n.json_bytes),
+        megabytes(n.gzip_bytes),
+        n.records,
+        s.wall_seconds
+    );
+    out += &format!(
+        "  layout {} (organization {}), {} accounts, {} days from {}, seed {}\n",
+        t.layout,
+        t.organization_id,
+        t.accounts.len(),
+        t.days,
+        t.start,
+        t.seed
+    );
+    out += &format!(
+        "  also {} digest files and {} Insight files (ingest skips both); {} records delivered twice\n",
+        n.digest_files, n.insight_files, n.duplicate_records
+    );
+    out += &format!(
+        "  scenarios: {} root usage events, {} root look-alikes, {} sessions with known origin, {} shared identities, {} look-alikes\n",
+        t.root_usage.len(),
+        t.not_root_usage.len(),
+        t.sessions.len(),
+        t.shared_identities.len(),
+        t.not_shared.len()
+    );
+    out += &format!(
+        "  trail: {}  ground truth: {}\n",
+        s.out.join("AWSLogs").display(),
+        s.out.join(trailscope_synth::GROUND_TRUTH_FILE).display()
+    );
+    out
+}

@@ -29,6 +29,7 @@ pub mod discover;
 mod error;
 pub mod export;
 mod fsutil;
+pub mod inflate;
 pub mod json_text;
 mod pipeline;
 pub mod record;

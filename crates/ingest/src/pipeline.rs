@@ -15,6 +15,7 @@ use crate::dataset::{DatasetWriter, InputRecord, META_DIR, RunRecord};
 use crate::dedupe::{KeyLog, SeenEvents, event_key};
 use crate::discover::{InputFile, discover};
 use crate::error::{Error, Result};
+use crate::inflate::Inflater;
 use crate::record::{RecordMapper, Slot};
 use crate::schema::Col;
 use crate::sink::{PartitionSink, StagedFile, WriterOptions};
@@ -264,6 +265,7 @@ struct Worker {
     mapper: RecordMapper,
     inner_record: Vec<u8>,
     split_buffer: Vec<u8>,
+    inflater: Inflater,
     records: RecordCounts,
 }
 
@@ -284,6 +286,7 @@ impl Worker {
             mapper: RecordMapper::default(),
             inner_record: Vec::new(),
             split_buffer: Vec::new(),
+            inflater: Inflater::default(),
             records: RecordCounts::default(),
         })
     }
@@ -342,12 +345,18 @@ impl Worker {
             let limit = (data.len() as u64)
                 .saturating_mul(shared.options.max_expansion_ratio)
                 .max(1 << 20);
-            let reader = Limited {
-                inner: MultiGzDecoder::new(data),
-                remaining: limit,
-                ratio: shared.options.max_expansion_ratio,
-            };
-            self.split_file(reader, file, shared, &mut report)?;
+            let mut inflater = std::mem::take(&mut self.inflater);
+            if let Some(json) = inflater.inflate(data, limit) {
+                self.split_file(json, file, shared, &mut report)?;
+            } else {
+                let reader = Limited {
+                    inner: MultiGzDecoder::new(data),
+                    remaining: limit,
+                    ratio: shared.options.max_expansion_ratio,
+                };
+                self.split_file(reader, file, shared, &mut report)?;
+            }
+            self.inflater = inflater;
         } else {
             self.split_file(data, file, shared, &mut report)?;
         }

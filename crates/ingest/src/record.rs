@@ -141,6 +141,25 @@ impl Unmapped {
     }
 }
 
+/// The spec of `key`. Records list their keys in one order nearly always, and the spec
+/// follows that order, so the search starts after the last match (`hint`); this turns a
+/// linear search per key into one or two comparisons for typical records.
+#[inline]
+fn find_field(
+    specs: &'static [FieldSpec],
+    key: &str,
+    hint: &mut usize,
+) -> Option<&'static FieldSpec> {
+    let start = (*hint).min(specs.len());
+    // Optional keys that are absent only move the match a few entries ahead.
+    let found = match specs[start..].iter().position(|f| f.key == key) {
+        Some(offset) => start + offset,
+        None => specs[..start].iter().position(|f| f.key == key)?,
+    };
+    *hint = found + 1;
+    Some(&specs[found])
+}
+
 /// Reusable state for mapping records; one per worker thread.
 #[derive(Debug, Default)]
 pub struct RecordMapper {
@@ -163,11 +182,12 @@ impl RecordMapper {
         let mut substitute: Option<(&'static str, &'a str)> = None;
         if let Some(Node::Object { len, .. }) = nodes.first() {
             let mut at = 1;
+            let mut hint = 0;
             for _ in 0..*len {
                 let key = key_at(nodes, at);
                 let value = at + 1;
                 at = skip(nodes, value);
-                match RECORD_FIELDS.iter().find(|f| f.key == key) {
+                match find_field(RECORD_FIELDS, key, &mut hint) {
                     Some(field) => self.map_field(nodes, field, key, value, &mut row),
                     None => {
                         if let (Some(name), Node::String(text)) = (
@@ -213,11 +233,12 @@ impl RecordMapper {
                 Node::Object { len, .. } if len > 0 => {
                     self.path.push(field.key);
                     let mut at = value + 1;
+                    let mut hint = 0;
                     for _ in 0..len {
                         let inner_key = key_at(nodes, at);
                         let inner_value = at + 1;
                         at = skip(nodes, inner_value);
-                        match spec.iter().find(|f| f.key == inner_key) {
+                        match find_field(spec, inner_key, &mut hint) {
                             Some(inner) => {
                                 self.map_field(nodes, inner, inner_key, inner_value, row)
                             }

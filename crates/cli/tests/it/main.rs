@@ -1,6 +1,7 @@
 //! End-to-end tests of the `trailscope` binary.
 
 mod crash;
+mod demo;
 mod exit_status;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,68 @@
+//! `trailscope demo` and `trailscope synth` end to end: the generated trail is ingested
+//! with every record accounted for, and the demo's findings match the ground truth.
+
+use crate::{quiet_ingest, run, trailscope};
+
+#[test]
+fn demo_runs_from_a_fresh_checkout_and_finds_exactly_the_injected_root_usage() {
+    let out = run(&["demo", "--size", "2MiB"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Root user activity"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Root usage events found"))
+        .expect("the demo compares with the ground truth");
+    assert!(line.ends_with("(all found, none extra)"), "{line}");
+}
+
+#[test]
+fn demo_on_the_shipped_samples_still_works() {
+    let out = run(&["demo", "--samples"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("449 written"), "{stdout}");
+}
+
+#[test]
+fn a_mixed_layout_trail_ingests_clean_with_its_duplicates_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    let out = trailscope()
+        .args([
+            "synth", "--size", "2MiB", "--days", "3", "--layout", "mixed", "--seed", "3", "--out",
+        ])
+        .arg(&trail)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(trail.join("ground-truth.json")).unwrap()).unwrap();
+    let totals = &truth["totals"];
+    let out = quiet_ingest(&trail.join("AWSLogs"), &dir.path().join("dataset"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["records"]["seen"], totals["records"]);
+    assert_eq!(summary["records"]["written"], totals["unique_events"]);
+    assert_eq!(summary["records"]["duplicate"], totals["duplicate_records"]);
+    assert_eq!(summary["records"]["rejected"], 0);
+    assert_eq!(summary["files"]["read"], totals["trail_files"]);
+    assert_eq!(summary["files"]["digest_skipped"], totals["digest_files"]);
+    assert_eq!(summary["files"]["insight_skipped"], totals["insight_files"]);
+}
