@@ -16,11 +16,10 @@ use libdeflate_sys::{
 /// Largest decompressed size inflated in one piece; larger files are streamed.
 pub const MAX_WHOLE_FILE: u64 = 256 << 20;
 
-/// A libdeflate decompressor and its output buffer, one per worker.
+/// A libdeflate decompressor, one per worker.
 #[derive(Debug)]
 pub struct Inflater {
     decompressor: NonNull<libdeflate_decompressor>,
-    out: Vec<u8>,
 }
 
 // SAFETY: a libdeflate decompressor holds no thread-affine state; it is used by one
@@ -33,7 +32,6 @@ impl Default for Inflater {
         let raw = unsafe { libdeflate_alloc_decompressor() };
         Inflater {
             decompressor: NonNull::new(raw).expect("libdeflate could not allocate a decompressor"),
-            out: Vec::new(),
         }
     }
 }
@@ -46,9 +44,10 @@ impl Drop for Inflater {
 }
 
 impl Inflater {
-    /// Inflates `gz` if it is exactly one gzip member of at most `limit` (and
-    /// [`MAX_WHOLE_FILE`]) bytes; `None` means "stream it instead".
-    pub fn inflate(&mut self, gz: &[u8], limit: u64) -> Option<&[u8]> {
+    /// Inflates `gz` into `out` (a buffer the caller reuses; it only grows) if it is
+    /// exactly one gzip member of at most `limit` (and [`MAX_WHOLE_FILE`]) bytes, and
+    /// returns the inflated bytes; `None` means "stream it instead".
+    pub fn inflate<'o>(&mut self, gz: &[u8], limit: u64, out: &'o mut Vec<u8>) -> Option<&'o [u8]> {
         if gz.len() < 18 || !gz.starts_with(&[0x1f, 0x8b]) {
             return None;
         }
@@ -59,8 +58,8 @@ impl Inflater {
             return None;
         }
         let size = size as usize;
-        if self.out.len() < size {
-            self.out.resize(size, 0);
+        if out.len() < size {
+            out.resize(size, 0);
         }
         let mut consumed = 0usize;
         let mut produced = 0usize;
@@ -71,7 +70,7 @@ impl Inflater {
                 self.decompressor.as_ptr(),
                 gz.as_ptr().cast(),
                 gz.len(),
-                self.out.as_mut_ptr().cast(),
+                out.as_mut_ptr().cast(),
                 size,
                 &mut consumed,
                 &mut produced,
@@ -79,7 +78,7 @@ impl Inflater {
         };
         // One member that used the whole file and filled exactly the declared size.
         (result == libdeflate_result_LIBDEFLATE_SUCCESS && consumed == gz.len() && produced == size)
-            .then(|| &self.out[..size])
+            .then(|| &out[..size])
     }
 }
 
@@ -98,21 +97,28 @@ mod tests {
     #[test]
     fn inflates_one_member_and_declines_the_rest() {
         let mut inflater = Inflater::default();
+        let mut out = Vec::new();
         let data = br#"{"Records":[{"eventVersion":"1.08"}]}"#.repeat(50);
         let gz = gzip(&data);
-        assert_eq!(inflater.inflate(&gz, 1 << 20), Some(&data[..]));
+        assert_eq!(inflater.inflate(&gz, 1 << 20, &mut out), Some(&data[..]));
         // Two members: streamed by the caller.
         let two = [gzip(b"{\"Records\":["), gzip(b"]}")].concat();
-        assert_eq!(inflater.inflate(&two, 1 << 20), None);
+        assert_eq!(inflater.inflate(&two, 1 << 20, &mut out), None);
         // Truncated, corrupt, over the limit, not gzip.
-        assert_eq!(inflater.inflate(&gz[..gz.len() - 9], 1 << 20), None);
+        assert_eq!(
+            inflater.inflate(&gz[..gz.len() - 9], 1 << 20, &mut out),
+            None
+        );
         let mut corrupt = gz.clone();
         corrupt[20] ^= 0xff;
-        assert_eq!(inflater.inflate(&corrupt, 1 << 20), None);
-        assert_eq!(inflater.inflate(&gz, 10), None);
-        assert_eq!(inflater.inflate(&data, 1 << 20), None);
+        assert_eq!(inflater.inflate(&corrupt, 1 << 20, &mut out), None);
+        assert_eq!(inflater.inflate(&gz, 10, &mut out), None);
+        assert_eq!(inflater.inflate(&data, 1 << 20, &mut out), None);
         // The buffer is reused: a smaller file after a larger one.
         let small = gzip(b"{}");
-        assert_eq!(inflater.inflate(&small, 1 << 20), Some(&b"{}"[..]));
+        assert_eq!(
+            inflater.inflate(&small, 1 << 20, &mut out),
+            Some(&b"{}"[..])
+        );
     }
 }

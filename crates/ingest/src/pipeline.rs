@@ -266,6 +266,7 @@ struct Worker {
     inner_record: Vec<u8>,
     split_buffer: Vec<u8>,
     inflater: Inflater,
+    inflated: Vec<u8>,
     records: RecordCounts,
 }
 
@@ -287,6 +288,7 @@ impl Worker {
             inner_record: Vec::new(),
             split_buffer: Vec::new(),
             inflater: Inflater::default(),
+            inflated: Vec::new(),
             records: RecordCounts::default(),
         })
     }
@@ -345,8 +347,9 @@ impl Worker {
             let limit = (data.len() as u64)
                 .saturating_mul(shared.options.max_expansion_ratio)
                 .max(1 << 20);
-            let mut inflater = std::mem::take(&mut self.inflater);
-            if let Some(json) = inflater.inflate(data, limit) {
+            // The buffer is moved out for the call so that `self` stays free to borrow.
+            let mut inflated = std::mem::take(&mut self.inflated);
+            if let Some(json) = self.inflater.inflate(data, limit, &mut inflated) {
                 self.split_file(json, file, shared, &mut report)?;
             } else {
                 let reader = Limited {
@@ -356,7 +359,7 @@ impl Worker {
                 };
                 self.split_file(reader, file, shared, &mut report)?;
             }
-            self.inflater = inflater;
+            self.inflated = inflated;
         } else {
             self.split_file(data, file, shared, &mut report)?;
         }

@@ -194,12 +194,7 @@ pub fn event(world: &World, account: usize, region: &str, time: i64, rng: &mut i
                 role_id: format!("AROA{}", &acct.sso_role.id[4..]),
                 session_name: "AWSConfig-Describe".into(),
                 access_key: ids::iam_id(&mut key_rng, "ASIA"),
-                session: Session {
-                    created: day * DAY,
-                    mfa: false,
-                    source_identity: None,
-                    web_identity_provider: None,
-                },
+                session: Session::new(day * DAY),
                 invoked_by: Some("config.amazonaws.com".into()),
             };
             ev.source_ip = "config.amazonaws.com".into();
@@ -310,12 +305,7 @@ pub fn event(world: &World, account: usize, region: &str, time: i64, rng: &mut i
                 issuer_user: broker.name.clone(),
                 issuer_id: broker.user_id.clone(),
                 access_key: ids::iam_id(&mut key_rng, "ASIA"),
-                session: Session {
-                    created: day * DAY,
-                    mfa: false,
-                    source_identity: None,
-                    web_identity_provider: None,
-                },
+                session: Session::new(day * DAY),
             };
             ev.source_ip = broker.ip.clone();
             ev.user_agent = agents::BOTO3.into();

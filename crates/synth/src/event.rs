@@ -15,6 +15,23 @@ pub struct Session {
     pub web_identity_provider: Option<String>,
 }
 
+impl Session {
+    /// A session created at `created`, without MFA, source identity or web identity.
+    pub fn new(created: i64) -> Self {
+        Session {
+            created,
+            mfa: false,
+            source_identity: None,
+            web_identity_provider: None,
+        }
+    }
+
+    pub fn with_mfa(mut self, mfa: bool) -> Self {
+        self.mfa = mfa;
+        self
+    }
+}
+
 /// The `userIdentity` element
 /// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html>).
 #[derive(Debug, Clone)]

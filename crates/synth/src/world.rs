@@ -301,12 +301,7 @@ impl World {
             role_id: w.role.id.clone(),
             session_name: w.session_name.clone(),
             access_key: ids::iam_id(&mut rng, "ASIA"),
-            session: Session {
-                created: slot * w.session_secs,
-                mfa: false,
-                source_identity: None,
-                web_identity_provider: None,
-            },
+            session: Session::new(slot * w.session_secs),
             invoked_by: None,
         }
     }
@@ -326,12 +321,7 @@ impl World {
             role_id: acct.sso_role.id.clone(),
             session_name: h.email.clone(),
             access_key: ids::iam_id(&mut rng, "ASIA"),
-            session: Session {
-                created: day * DAY,
-                mfa: false,
-                source_identity: None,
-                web_identity_provider: None,
-            },
+            session: Session::new(day * DAY),
             invoked_by: None,
         }
     }

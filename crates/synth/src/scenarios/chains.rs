@@ -18,7 +18,6 @@ impl Builder<'_> {
     /// logged in both accounts with one sharedEventID; the role's account sees the caller
     /// as `AWSAccount` (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>,
     /// `sharedEventID`).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn assume_role(
         &mut self,
         caller_account: usize,
@@ -155,7 +154,6 @@ impl Builder<'_> {
     }
 
     /// An AssumeRoleWith{SAML,WebIdentity} call by a federated subject; returns the session.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn federated_assume(
         &mut self,
         account: usize,
@@ -547,12 +545,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         user_name,
         principal_id,
         access_key: Some(key.clone()),
-        session: Some(Session {
-            created: t,
-            mfa: true,
-            source_identity: None,
-            web_identity_provider: None,
-        }),
+        session: Some(Session::new(t).with_mfa(true)),
         invoked_by: None,
     };
     let ids = b.activity(a1, t + 60, 20, 5, &temp, &ip, human.cli_agent, false);
@@ -585,12 +578,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         issuer_user: broker.name.clone(),
         issuer_id: broker.user_id.clone(),
         access_key: key.clone(),
-        session: Session {
-            created: t,
-            mfa: false,
-            source_identity: None,
-            web_identity_provider: None,
-        },
+        session: Session::new(t),
     };
     let mut ev = b.call(a1, t, user, "sts.amazonaws.com", "GetFederationToken");
     ev.source_ip = broker.ip.clone();

@@ -1,6 +1,10 @@
 //! Events placed at chosen times on top of the background: the issuing calls of the
 //! background's sessions, and the injected scenarios with their ground truth.
 
+// Scenario builders take an event's account, time, identity, address and agent as they
+// read in CloudTrail; bundling them into structs would only rename the same arguments.
+#![allow(clippy::too_many_arguments)]
+
 mod chains;
 mod root;
 mod shared;
@@ -91,8 +95,62 @@ impl<'w> Builder<'w> {
         id
     }
 
+    /// A console sign-in (`signin.amazonaws.com` ConsoleLogin), not yet emitted.
+    /// `mfa_device` is the MFA device's ARN when MFA was used; a failed sign-in carries
+    /// only an errorMessage.
+    pub fn console_login(
+        &mut self,
+        account: usize,
+        time: i64,
+        identity: Identity,
+        ip: &str,
+        agent: &str,
+        mfa_device: Option<&str>,
+        success: bool,
+    ) -> Event {
+        let mut ev = self.call(
+            account,
+            time,
+            identity,
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+        );
+        ev.event_type = "AwsConsoleSignIn";
+        ev.region = "us-east-1".into();
+        ev.source_ip = ip.into();
+        ev.user_agent = agent.into();
+        ev.request_id = None;
+        ev.tls = false;
+        ev.response_elements = Some(format!(
+            r#"{{"ConsoleLogin":"{}"}}"#,
+            if success { "Success" } else { "Failure" }
+        ));
+        let mfa = match (success, mfa_device) {
+            (true, Some(device)) => format!(r#""MFAIdentifier":"{device}","MFAUsed":"Yes""#),
+            _ => r#""MFAUsed":"No""#.to_string(),
+        };
+        ev.additional_event_data = Some(format!(
+            r#"{{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No",{mfa}}}"#
+        ));
+        if !success {
+            ev.error = Some((String::new(), "Failed authentication".into()));
+        }
+        ev
+    }
+
+    /// The events just emitted with these ids (the last `ids.len()` scheduled), cloned.
+    pub fn emitted(&self, ids: &[String]) -> Vec<Event> {
+        let recent = &self.events[self.events.len() - ids.len()..];
+        debug_assert!(
+            recent
+                .iter()
+                .zip(ids)
+                .all(|(s, id)| &s.event.event_id == id)
+        );
+        recent.iter().map(|s| s.event.clone()).collect()
+    }
+
     /// `count` read-only calls spread over `minutes` from `start`.
-    #[allow(clippy::too_many_arguments)]
     pub fn activity(
         &mut self,
         account: usize,
@@ -171,10 +229,8 @@ pub fn role_session(
         session_name: session_name.to_string(),
         access_key: key.to_string(),
         session: Session {
-            created,
-            mfa: false,
             source_identity: source_identity.map(str::to_string),
-            web_identity_provider: None,
+            ..Session::new(created)
         },
         invoked_by: None,
     }

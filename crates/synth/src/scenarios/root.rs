@@ -21,15 +21,6 @@ fn root(account: &str, key: Option<&str>, session: Option<Session>) -> Identity 
     }
 }
 
-fn console_session(created: i64, mfa: bool) -> Session {
-    Session {
-        created,
-        mfa,
-        source_identity: None,
-        web_identity_provider: None,
-    }
-}
-
 impl Builder<'_> {
     fn record_root(&mut self, ev: &Event, kind: &str, mfa: Option<bool>, note: Option<&str>) {
         self.truth.root_usage.push(RootUse {
@@ -58,40 +49,16 @@ impl Builder<'_> {
         note: Option<&str>,
     ) -> String {
         let acct = self.account_id(account);
-        let mut ev = self.call(
+        let device = format!("arn:aws:iam::{acct}:mfa/root-account-mfa-device");
+        let ev = self.console_login(
             account,
             time,
             root(&acct, None, None),
-            "signin.amazonaws.com",
-            "ConsoleLogin",
+            ip,
+            agent,
+            mfa.then_some(device.as_str()),
+            success,
         );
-        ev.event_type = "AwsConsoleSignIn";
-        ev.region = "us-east-1".into();
-        ev.source_ip = ip.into();
-        ev.user_agent = agent.into();
-        ev.request_id = None;
-        ev.tls = false;
-        ev.response_elements = Some(format!(
-            r#"{{"ConsoleLogin":"{}"}}"#,
-            if success { "Success" } else { "Failure" }
-        ));
-        ev.additional_event_data = Some(format!(
-            r#"{{"LoginTo":"https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true","MobileVersion":"No","MFAIdentifier":"{}","MFAUsed":"{}"}}"#,
-            if mfa {
-                format!("arn:aws:iam::{acct}:mfa/root-account-mfa-device")
-            } else {
-                String::new()
-            },
-            if mfa { "Yes" } else { "No" }
-        ));
-        if !success {
-            // A failed sign-in carries only an errorMessage.
-            ev.error = Some((String::new(), "Failed authentication".into()));
-            ev.additional_event_data = Some(
-                r#"{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"}"#
-                    .into(),
-            );
-        }
         let kind = if success {
             "console_signin"
         } else {
@@ -112,7 +79,7 @@ impl Builder<'_> {
     ) -> Vec<String> {
         let acct = self.account_id(account);
         let key = self.fresh_key("ASIA");
-        let identity = root(&acct, Some(&key), Some(console_session(start, mfa)));
+        let identity = root(&acct, Some(&key), Some(Session::new(start).with_mfa(mfa)));
         let ids = self.activity(
             account,
             start + 60,
@@ -123,16 +90,8 @@ impl Builder<'_> {
             agents::CHROME,
             true,
         );
-        for id in &ids {
-            let ev = &self
-                .events
-                .iter()
-                .rev()
-                .find(|s| &s.event.event_id == id)
-                .unwrap()
-                .event
-                .clone();
-            self.record_root(ev, "console_activity", None, None);
+        for ev in self.emitted(&ids) {
+            self.record_root(&ev, "console_activity", None, None);
         }
         ids
     }
@@ -177,7 +136,11 @@ pub(super) fn inject(b: &mut Builder<'_>) {
     );
     let key = b.fresh_key("AKIA");
     let console_key = b.fresh_key("ASIA");
-    let identity = root(&acct, Some(&console_key), Some(console_session(t, false)));
+    let identity = root(
+        &acct,
+        Some(&console_key),
+        Some(Session::new(t).with_mfa(false)),
+    );
     let mut ev = b.call(
         a,
         t + 300,
@@ -226,14 +189,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         agents::CLI_MAC,
         false,
     );
-    for id in ids {
-        let ev = b
-            .events
-            .iter()
-            .find(|s| s.event.event_id == id)
-            .unwrap()
-            .event
-            .clone();
+    for ev in b.emitted(&ids) {
         b.record_root(&ev, "access_key_api", None, None);
     }
 
@@ -294,7 +250,11 @@ fn assume_root(b: &mut Builder<'_>) {
     ev.response_elements = Some(credentials_response(&key, t, 900, None, ""));
     let issuing = b.emit(mgmt, ev);
     let bucket = world.accounts[target].buckets[0].clone();
-    let mut identity = root(&target_id, Some(&key), Some(console_session(t, false)));
+    let mut identity = root(
+        &target_id,
+        Some(&key),
+        Some(Session::new(t).with_mfa(false)),
+    );
     if let Identity::Root { assumed_root, .. } = &mut identity {
         *assumed_root = true;
     }
@@ -387,14 +347,7 @@ fn look_alikes(b: &mut Builder<'_>) {
         agents::BOTO3,
         false,
     );
-    for id in ids {
-        let ev = b
-            .events
-            .iter()
-            .find(|s| s.event.event_id == id)
-            .unwrap()
-            .event
-            .clone();
+    for ev in b.emitted(&ids) {
         push_not_root(b, &ev, "an IAM user named root, not the root user");
     }
 }

@@ -191,7 +191,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         t + 60,
         8,
         120,
-        &[issued.identity.clone()],
+        std::slice::from_ref(&issued.identity),
         &[
             (owner_ip.clone(), human.cli_agent),
             (other_ip.clone(), agents::GO),
@@ -235,12 +235,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
             user_name: "ops-team".into(),
             principal_id: principal.clone(),
             access_key: Some(b.fresh_key("ASIA")),
-            session: Some(Session {
-                created: t + i * 300,
-                mfa: false,
-                source_identity: None,
-                web_identity_provider: None,
-            }),
+            session: Some(Session::new(t + i * 300)),
             invoked_by: None,
         })
         .collect();
@@ -256,21 +251,8 @@ pub(super) fn inject(b: &mut Builder<'_>) {
             *access_key = None;
             *session = None;
         }
-        let mut ev = b.call(
-            a,
-            t + i as i64 * 300,
-            login,
-            "signin.amazonaws.com",
-            "ConsoleLogin",
-        );
-        ev.event_type = "AwsConsoleSignIn";
-        ev.region = "us-east-1".into();
-        ev.source_ip = ip.clone();
-        ev.user_agent = [agents::CHROME, agents::FIREFOX][i].into();
-        ev.request_id = None;
-        ev.tls = false;
-        ev.response_elements = Some(r#"{"ConsoleLogin":"Success"}"#.into());
-        ev.additional_event_data = Some(r#"{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"}"#.into());
+        let agent = [agents::CHROME, agents::FIREFOX][i];
+        let ev = b.console_login(a, t + i as i64 * 300, login, ip, agent, None, true);
         ids.push(b.emit(a, ev));
     }
     ids.extend(b.interleave(
