@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use trailscope_ingest::{Codec, IngestOptions};
+use trailscope_query::{QueryOptions, TimeWindow};
 use trailscope_synth::{Layout, SynthOptions};
+
+use crate::output::{Format, OutputConfig};
 
 /// Offline AWS CloudTrail analytics: ingest trails into Parquet, and find out who did what.
 #[derive(Debug, Parser)]
@@ -27,6 +30,10 @@ pub enum Command {
     /// Generate a deterministic synthetic trail in the S3 export layout, with injected
     /// scenarios and a ground-truth file.
     Synth(SynthArgs),
+    /// Run one SQL query over a dataset and print the result.
+    Sql(SqlArgs),
+    /// An interactive SQL shell over a dataset (history, multi-line statements, \\d).
+    Shell(ShellArgs),
 }
 
 #[derive(Debug, Args)]
@@ -199,5 +206,142 @@ impl SynthArgs {
             options.threads = threads;
         }
         Ok(options)
+    }
+}
+
+/// The dataset and time window shared by every query command.
+#[derive(Debug, Args, Clone)]
+pub struct DatasetArgs {
+    /// The dataset directory (written by `trailscope ingest`).
+    #[arg(long, short, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Only events at or after this time: RFC 3339 (2026-10-01T12:00:00Z), a date
+    /// (2026-10-01) or a span before now (90m, 12h, 7d, 2w).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time (the same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// A validated dataset and query options.
+#[derive(Debug, Clone)]
+pub struct DatasetConfig {
+    pub root: PathBuf,
+    pub options: QueryOptions,
+}
+
+impl DatasetArgs {
+    pub fn into_config(self) -> anyhow::Result<DatasetConfig> {
+        let window = TimeWindow::parse(
+            self.since.as_deref(),
+            self.until.as_deref(),
+            chrono::Utc::now(),
+        )?;
+        Ok(DatasetConfig {
+            root: self.dataset,
+            options: QueryOptions {
+                window,
+                ..QueryOptions::default()
+            },
+        })
+    }
+}
+
+/// How results are written.
+#[derive(Debug, Args, Clone)]
+pub struct FormatArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// On a terminal, cut table cells longer than this (0: no limit); files and pipes
+    /// are never cut.
+    #[arg(long, default_value_t = 60, value_name = "CHARS")]
+    pub max_cell: usize,
+}
+
+impl FormatArgs {
+    pub fn into_config(self) -> anyhow::Result<OutputConfig> {
+        OutputConfig::new(self.format, self.output, self.max_cell)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The query (one statement); `-` reads it from stdin.
+    #[arg(value_name = "SQL", required_unless_present = "file")]
+    pub sql: Option<String>,
+    /// Read the query from this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "sql")]
+    pub file: Option<PathBuf>,
+}
+
+/// A validated `sql` command.
+#[derive(Debug)]
+pub struct SqlConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    pub sql: String,
+}
+
+impl SqlArgs {
+    pub fn into_config(self) -> anyhow::Result<SqlConfig> {
+        let sql = match (self.sql, self.file) {
+            (_, Some(file)) => std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+            (Some(dash), None) if dash == "-" => {
+                std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+            }
+            (Some(sql), None) => sql,
+            (None, None) => bail!("give a query, or --file FILE"),
+        };
+        if sql.trim().trim_end_matches(';').trim().is_empty() {
+            bail!("the query is empty");
+        }
+        Ok(SqlConfig {
+            dataset: self.dataset.into_config()?,
+            output: self.format.into_config()?,
+            sql,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Longest table cell on a terminal (0: no limit).
+    #[arg(long, default_value_t = 60, value_name = "CHARS")]
+    pub max_cell: usize,
+    /// History file (default: $HOME/.trailscope_history).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+}
+
+/// A validated `shell` command.
+#[derive(Debug)]
+pub struct ShellConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    pub history: Option<PathBuf>,
+}
+
+impl ShellArgs {
+    pub fn into_config(self) -> anyhow::Result<ShellConfig> {
+        let history = self.history.or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".trailscope_history"))
+        });
+        Ok(ShellConfig {
+            dataset: self.dataset.into_config()?,
+            output: OutputConfig::new(Format::Table, None, self.max_cell)?,
+            history,
+        })
     }
 }

@@ -6,12 +6,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use trailscope_ingest::{IngestOptions, Silent};
+use trailscope_query::QueryOptions;
 use trailscope_synth::SynthOptions;
 
 use crate::Outcome;
 use crate::args::DemoArgs;
 use crate::report::{ingest_summary, synth_summary};
-use crate::table;
+use crate::table::{self, Fit};
+
+/// Demo tables are cut to a readable width wherever they are printed.
+const FIT: Fit = Fit {
+    max_cell: Some(72),
+    total_width: None,
+};
 
 /// Where the shipped samples are (the source tree this binary was built from).
 fn samples_dir() -> PathBuf {
@@ -132,7 +139,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
 
 /// Prints the demo's questions and answers; returns the number of root usage events.
 async fn ask(dataset: &Path) -> anyhow::Result<u64> {
-    let ctx = trailscope_query::open_session(dataset).await?;
+    let ctx = trailscope_query::open_session(dataset, &QueryOptions::default()).await?;
     let mut root_events = 0;
     for (title, sql) in QUESTIONS {
         let frame = ctx.sql(sql).await?;
@@ -148,7 +155,7 @@ async fn ask(dataset: &Path) -> anyhow::Result<u64> {
             }
         }
         println!("\n{title}");
-        print!("{}", table::render(&schema, &batches, Some(72))?);
+        print!("{}", table::render(&schema, &batches, Some(FIT))?);
     }
     println!();
     Ok(root_events)

@@ -5,9 +5,13 @@
 
 mod args;
 mod demo;
+mod errors;
 mod export_cmd;
 mod ingest_cmd;
+mod output;
 mod report;
+mod shell;
+mod sql_cmd;
 mod synth_cmd;
 mod table;
 
@@ -29,9 +33,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::InputProblems) => ExitCode::from(2),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if errors::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("trailscope: error: {err:#}");
+            eprintln!("trailscope: error: {}", errors::one_line(&err));
             ExitCode::from(2)
         }
     }
@@ -43,6 +47,8 @@ fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
         args::Command::Export(a) => export_cmd::run(a.into_config()),
         args::Command::Demo(a) => demo::run(a),
         args::Command::Synth(a) => synth_cmd::run(a.into_options()?),
+        args::Command::Sql(a) => sql_cmd::run(a.into_config()?),
+        args::Command::Shell(a) => shell::run(a.into_config()?),
     }
 }
 
@@ -51,14 +57,4 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
-}
-
-/// Whether the error comes from writing to a closed pipe (`trailscope export | head`).
-/// The libraries' I/O errors carry the `io::Error` as their source, so the chain finds it.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -266,7 +266,6 @@ struct Worker {
     inner_record: Vec<u8>,
     split_buffer: Vec<u8>,
     inflater: Inflater,
-    inflated: Vec<u8>,
     records: RecordCounts,
 }
 
@@ -288,7 +287,6 @@ impl Worker {
             inner_record: Vec::new(),
             split_buffer: Vec::new(),
             inflater: Inflater::default(),
-            inflated: Vec::new(),
             records: RecordCounts::default(),
         })
     }
@@ -347,35 +345,39 @@ impl Worker {
             let limit = (data.len() as u64)
                 .saturating_mul(shared.options.max_expansion_ratio)
                 .max(1 << 20);
-            // The buffer is moved out for the call so that `self` stays free to borrow.
-            let mut inflated = std::mem::take(&mut self.inflated);
-            if let Some(json) = self.inflater.inflate(data, limit, &mut inflated) {
-                self.split_file(json, file, shared, &mut report)?;
+            // One buffer per worker: the whole-file inflate writes into it and the
+            // splitter then works on it in place, so the JSON is never copied.
+            let mut buffer = std::mem::take(&mut self.split_buffer);
+            let max_record = shared.options.max_record_bytes;
+            if let Some(len) = self.inflater.inflate(data, limit, &mut buffer) {
+                let splitter = RecordSplitter::over_buffer(buffer, len, max_record);
+                self.split_file(splitter, file, shared, &mut report)?;
             } else {
                 let reader = Limited {
                     inner: MultiGzDecoder::new(data),
                     remaining: limit,
                     ratio: shared.options.max_expansion_ratio,
                 };
-                self.split_file(reader, file, shared, &mut report)?;
+                let splitter = RecordSplitter::with_buffer(reader, max_record, buffer);
+                self.split_file(splitter, file, shared, &mut report)?;
             }
-            self.inflated = inflated;
         } else {
-            self.split_file(data, file, shared, &mut report)?;
+            let buffer = std::mem::take(&mut self.split_buffer);
+            let splitter =
+                RecordSplitter::with_buffer(data, shared.options.max_record_bytes, buffer);
+            self.split_file(splitter, file, shared, &mut report)?;
         }
         Ok(report)
     }
 
+    /// Feeds every record of one file to [`Self::record`], then takes the buffer back.
     fn split_file<R: Read>(
         &mut self,
-        reader: R,
+        mut splitter: RecordSplitter<R>,
         file: &InputFile,
         shared: &Shared<'_>,
         report: &mut FileReport,
     ) -> Result<()> {
-        let buffer = std::mem::take(&mut self.split_buffer);
-        let mut splitter =
-            RecordSplitter::with_buffer(reader, shared.options.max_record_bytes, buffer);
         loop {
             match splitter.next_piece() {
                 Ok(Some(Piece::Record { index, start, len })) => {

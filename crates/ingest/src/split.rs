@@ -115,6 +115,27 @@ pub struct RecordSplitter<R> {
     first: bool,
 }
 
+impl RecordSplitter<io::Empty> {
+    /// A splitter over input already in memory, `buf[..len]`, split in place without a
+    /// copy (the whole-file inflate path). The buffer is padded for simd-json.
+    pub fn over_buffer(mut buf: Vec<u8>, len: usize, max_record: usize) -> Self {
+        buf.truncate(len);
+        buf.resize(len + PADDING, 0);
+        RecordSplitter {
+            reader: io::empty(),
+            buf,
+            start: 0,
+            end: len,
+            eof: true,
+            mode: Mode::Top,
+            next_index: 0,
+            max_record: max_record.max(PEEK),
+            base_offset: 0,
+            first: true,
+        }
+    }
+}
+
 impl<R: Read> RecordSplitter<R> {
     /// A splitter over `reader`; records larger than `max_record` bytes are rejected.
     pub fn new(reader: R, max_record: usize) -> Self {

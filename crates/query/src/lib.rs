@@ -2,9 +2,18 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), trailscope_query::Error> {
-//! let ctx = trailscope_query::open_session(std::path::Path::new("./lake")).await?;
+//! use trailscope_query::{QueryOptions, TimeWindow, open_session};
+//!
+//! let now = chrono::Utc::now();
+//! let options = QueryOptions {
+//!     window: TimeWindow::parse(Some("7d"), None, now).expect("a valid window"),
+//!     ..QueryOptions::default()
+//! };
+//! let ctx = open_session(std::path::Path::new("./lake"), &options).await?;
 //! let batches = ctx
-//!     .sql("SELECT event_name, count(*) AS n FROM events GROUP BY event_name ORDER BY n DESC")
+//!     .sql("SELECT user_agent_family(user_agent) AS client, count(*) AS n \
+//!           FROM events WHERE arn_account(user_identity_arn) = '111122223333' \
+//!           GROUP BY client ORDER BY n DESC")
 //!     .await?
 //!     .collect()
 //!     .await?;
@@ -13,15 +22,17 @@
 //! # }
 //! ```
 //!
-//! Today the session registers the `events` table (the ingested records, with the Hive
-//! partition column `event_date`). Attribution and detections build on the same session.
+//! The SQL surface: the table `events` (the ingested records, one column per CloudTrail
+//! field, documented in `trailscope_ingest::schema`, plus the Hive partition column
+//! `event_date`), restricted to the session's [`TimeWindow`]; the functions of [`udf`];
+//! and DataFusion's own SQL. Attribution and detections build on the same session.
 
-use std::path::Path;
+mod session;
+pub mod udf;
+mod window;
 
-use arrow::datatypes::DataType;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use trailscope_ingest::Manifest;
-use trailscope_ingest::schema::PARTITION_COLUMN;
+pub use session::{EVENTS, QueryOptions, open_session, user_table, user_tables};
+pub use window::{TimeWindow, WindowError, parse_instant};
 
 /// What can go wrong opening or querying a dataset.
 #[derive(Debug, thiserror::Error)]
@@ -39,22 +50,3 @@ pub enum Error {
 
 /// The query library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Opens the dataset at `root` as a session with the table `events`.
-pub async fn open_session(root: &Path) -> Result<SessionContext> {
-    let manifest = Manifest::load(root)?;
-    if manifest.data_files.is_empty() {
-        return Err(Error::Empty(root.display().to_string()));
-    }
-    let ctx = SessionContext::new();
-    let options = ParquetReadOptions::default()
-        .table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
-    let location = format!(
-        "{}/",
-        root.canonicalize()
-            .map_err(|e| trailscope_ingest::Error::io(root, e))?
-            .display()
-    );
-    ctx.register_parquet("events", &location, options).await?;
-    Ok(ctx)
-}

@@ -3,6 +3,7 @@
 mod crash;
 mod demo;
 mod exit_status;
+mod sql;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

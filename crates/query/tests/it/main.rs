@@ -1,13 +1,27 @@
 //! DataFusion reads what ingest writes.
 
+mod window;
+
 use std::path::{Path, PathBuf};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
-use trailscope_ingest::{IngestOptions, Silent, ingest};
+use trailscope_ingest::{IngestOptions, IngestSummary, Silent, ingest};
+use trailscope_query::QueryOptions;
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+/// Ingests the shipped samples into `tmp/lake`.
+fn samples_dataset(tmp: &Path) -> (PathBuf, IngestSummary) {
+    let dataset = tmp.join("lake");
+    let summary = ingest(
+        &IngestOptions::new(vec![testdata().join("samples")], dataset.clone()),
+        &Silent,
+    )
+    .unwrap();
+    (dataset, summary)
 }
 
 async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
@@ -18,13 +32,10 @@ async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
 #[tokio::test]
 async fn events_are_queryable_with_their_partition_column() {
     let tmp = tempfile::tempdir().unwrap();
-    let dataset = tmp.path().join("lake");
-    let summary = ingest(
-        &IngestOptions::new(vec![testdata().join("samples")], dataset.clone()),
-        &Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset).await.unwrap();
+    let (dataset, summary) = samples_dataset(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(
         scalar(&ctx, "SELECT count(*) FROM events").await,
@@ -45,7 +56,9 @@ async fn events_are_queryable_with_their_partition_column() {
 #[tokio::test]
 async fn a_missing_dataset_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let Err(err) = trailscope_query::open_session(&tmp.path().join("nothing")).await else {
+    let Err(err) =
+        trailscope_query::open_session(&tmp.path().join("nothing"), &QueryOptions::default()).await
+    else {
         panic!("opened a dataset that does not exist");
     };
     assert!(

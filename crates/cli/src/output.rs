@@ -1,0 +1,152 @@
+//! Writing query results: a table for people, CSV / JSON / JSON Lines / Parquet for
+//! programs. Only a table on a terminal is ever cut to fit; files and pipes get every
+//! byte.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::dataframe::DataFrame;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use futures_util::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::table::{self, Fit};
+
+/// An output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A text table, cut to fit on a terminal.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object a line.
+    Jsonl,
+    /// A Parquet file (needs --output).
+    Parquet,
+}
+
+/// Where and how results go; validated (Parquet never goes to a terminal).
+#[derive(Debug, Clone)]
+pub struct OutputConfig {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+    /// For tables: cut cells to fit, `None` in files and pipes.
+    pub fit: Option<Fit>,
+}
+
+impl OutputConfig {
+    /// Validates `--format`, `--output` and `--max-cell` (0 = no limit).
+    pub fn new(format: Format, path: Option<PathBuf>, max_cell: usize) -> anyhow::Result<Self> {
+        let terminal = path.is_none() && std::io::stdout().is_terminal();
+        if format == Format::Parquet && path.is_none() {
+            bail!("--format parquet writes a file: give it with --output FILE");
+        }
+        let fit = (terminal && format == Format::Table).then(|| Fit {
+            max_cell: (max_cell > 0).then_some(max_cell),
+            total_width: table::terminal_width(),
+        });
+        Ok(OutputConfig { format, path, fit })
+    }
+
+    /// Runs `frame` and writes its rows; returns how many were written.
+    pub async fn write_frame(&self, frame: DataFrame) -> anyhow::Result<u64> {
+        let mut out = self.open()?;
+        let rows = if self.format == Format::Table {
+            // A table needs every row to size its columns.
+            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await?;
+            out.write_all(table::render(&schema, &batches, self.fit)?.as_bytes())?;
+            batches.iter().map(|b| b.num_rows() as u64).sum()
+        } else {
+            let stream = frame.execute_stream().await?;
+            write_stream(self.format, stream, &mut out).await?
+        };
+        out.flush()?;
+        Ok(rows)
+    }
+
+    fn open(&self) -> anyhow::Result<Box<dyn Write + Send>> {
+        Ok(match &self.path {
+            Some(path) => Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            None => Box::new(BufWriter::new(std::io::stdout())),
+        })
+    }
+}
+
+/// Streams batches to `out` in a machine format, batch by batch (memory stays bounded).
+async fn write_stream(
+    format: Format,
+    mut stream: SendableRecordBatchStream,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<u64> {
+    let schema = stream.schema();
+    let mut rows = 0u64;
+    let mut sink: Box<dyn BatchSink + '_> = match format {
+        Format::Csv => Box::new(
+            arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out),
+        ),
+        Format::Json => Box::new(arrow::json::ArrayWriter::new(out)),
+        Format::Jsonl => Box::new(arrow::json::LineDelimitedWriter::new(out)),
+        Format::Parquet => {
+            let properties = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .build();
+            Box::new(ArrowWriter::try_new(out, schema, Some(properties))?)
+        }
+        Format::Table => unreachable!("tables are rendered whole"),
+    };
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        sink.write_batch(&batch)?;
+    }
+    sink.finish()?;
+    Ok(rows)
+}
+
+/// The arrow writers behind one interface.
+trait BatchSink {
+    fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()>;
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
+impl<W: Write> BatchSink for arrow::csv::Writer<W> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        Ok(self.write(batch)?)
+    }
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write, F: arrow::json::writer::JsonFormat> BatchSink for arrow::json::Writer<W, F> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        Ok(self.write(batch)?)
+    }
+    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        Ok(arrow::json::Writer::finish(&mut *self)?)
+    }
+}
+
+impl<W: Write + Send> BatchSink for ArrowWriter<W> {
+    fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        Ok(self.write(batch)?)
+    }
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        self.close()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Opening a dataset as a DataFusion session: the `events` table, the time window and
+//! the SQL functions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::DataType;
+use chrono::{DateTime, SecondsFormat, Utc};
+use datafusion::catalog::TableProvider;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use trailscope_ingest::Manifest;
+use trailscope_ingest::schema::PARTITION_COLUMN;
+
+use crate::{Error, Result, TimeWindow, udf};
+
+/// The table of ingested records, restricted to the session's time window.
+pub const EVENTS: &str = "events";
+
+/// The unrestricted table behind `events` when a window is set; internal (names that
+/// start with `__` are not listed by [`user_tables`]).
+const EVENTS_SOURCE: &str = "__events_source";
+
+/// How to open a dataset.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOptions {
+    /// Restricts `events` (and everything built on it) to this window.
+    pub window: TimeWindow,
+    /// Worker threads for query execution (default: DataFusion's, one per core).
+    pub target_partitions: Option<usize>,
+}
+
+/// Opens the dataset at `root` as a session with the table `events` and trailscope's SQL
+/// functions ([`udf::functions`] and the JSON functions).
+///
+/// `events` is the Parquet dataset with its Hive partition column `event_date`. With a
+/// time window it becomes a view that filters `event_time` and also `event_date`, so
+/// that whole partitions are skipped before any file is opened, and row groups are
+/// pruned by their `event_time` statistics.
+pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<SessionContext> {
+    let manifest = Manifest::load(root)?;
+    if manifest.data_files.is_empty() {
+        return Err(Error::Empty(root.display().to_string()));
+    }
+    let mut config = SessionConfig::new().with_information_schema(true);
+    if let Some(partitions) = options.target_partitions {
+        config = config.with_target_partitions(partitions.max(1));
+    }
+    let mut ctx = SessionContext::new_with_config(config);
+    udf::register_all(&mut ctx)?;
+    let location = format!(
+        "{}/",
+        root.canonicalize()
+            .map_err(|e| trailscope_ingest::Error::io(root, e))?
+            .display()
+    );
+    let read = ParquetReadOptions::default()
+        .table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
+    let window = options.window;
+    if window.is_unbounded() {
+        ctx.register_parquet(EVENTS, &location, read).await?;
+    } else {
+        ctx.register_parquet(EVENTS_SOURCE, &location, read).await?;
+        let view = ctx.sql(&window_query(&window)).await?.into_view();
+        ctx.register_table(EVENTS, view)?;
+    }
+    Ok(ctx)
+}
+
+/// `SELECT * FROM __events_source WHERE ...` for the window: on `event_time`, and on
+/// the `event_date` partitions that can hold such times.
+fn window_query(window: &TimeWindow) -> String {
+    let mut conditions = Vec::new();
+    if let Some(since) = window.since {
+        conditions.push(format!("event_time >= {}", timestamp(since)));
+        conditions.push(format!(
+            "{PARTITION_COLUMN} >= '{}'",
+            since.format("%Y-%m-%d")
+        ));
+    }
+    if let Some(until) = window.until {
+        conditions.push(format!("event_time < {}", timestamp(until)));
+        conditions.push(format!(
+            "{PARTITION_COLUMN} <= '{}'",
+            until.format("%Y-%m-%d")
+        ));
+    }
+    format!(
+        "SELECT * FROM {EVENTS_SOURCE} WHERE {}",
+        conditions.join(" AND ")
+    )
+}
+
+fn timestamp(instant: DateTime<Utc>) -> String {
+    format!(
+        "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
+        instant.to_rfc3339_opts(SecondsFormat::Micros, true)
+    )
+}
+
+/// The tables and views an analyst sees (internal ones left out), sorted.
+pub fn user_tables(ctx: &SessionContext) -> Vec<String> {
+    let Some(catalog) = ctx.catalog("datafusion") else {
+        return Vec::new();
+    };
+    let Some(schema) = catalog.schema("public") else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = schema
+        .table_names()
+        .into_iter()
+        .filter(|name| !name.starts_with("__"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The provider of a table an analyst can see, `None` if there is none by that name.
+pub async fn user_table(
+    ctx: &SessionContext,
+    name: &str,
+) -> Result<Option<Arc<dyn TableProvider>>> {
+    if name.starts_with("__") {
+        return Ok(None);
+    }
+    Ok(ctx.table_provider(name).await.ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_filters_time_and_partitions() {
+        let since = DateTime::parse_from_rfc3339("2026-10-01T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let until = DateTime::parse_from_rfc3339("2026-10-03T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let sql = window_query(&TimeWindow {
+            since: Some(since),
+            until: Some(until),
+        });
+        assert!(
+            sql.contains("event_time >= arrow_cast('2026-10-01T12:00:00.000000Z'"),
+            "{sql}"
+        );
+        assert!(sql.contains("event_date >= '2026-10-01'"), "{sql}");
+        assert!(
+            sql.contains("event_time < arrow_cast('2026-10-03T00:00:00.000000Z'"),
+            "{sql}"
+        );
+        assert!(sql.contains("event_date <= '2026-10-03'"), "{sql}");
+        let open = window_query(&TimeWindow {
+            since: Some(since),
+            until: None,
+        });
+        assert!(!open.contains("event_time <"), "{open}");
+    }
+}
