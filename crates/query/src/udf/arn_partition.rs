@@ -16,6 +16,5 @@ string_function!(
     ArnPartition,
     arity = 1,
     returns = arrow::datatypes::DataType::Utf8,
-    invoke = |args| map_to_string(args, |text| Arn::parse(text)
-        .and_then(|a| Some(a.partition)))
+    invoke = |args| map_to_string(args, |text| Arn::parse(text).map(|a| a.partition))
 );
