@@ -25,8 +25,10 @@
 //! The SQL surface: the table `events` (the ingested records, one column per CloudTrail
 //! field, documented in `trailscope_ingest::schema`, plus the Hive partition column
 //! `event_date`), restricted to the session's [`TimeWindow`]; the functions of [`udf`];
-//! and DataFusion's own SQL. Attribution and detections build on the same session.
+//! the attribution views `attribution`, `sessions` and `principals`
+//! ([`attribution`]); and DataFusion's own SQL. Detections build on the same session.
 
+pub mod attribution;
 mod session;
 pub mod udf;
 mod window;

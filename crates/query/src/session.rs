@@ -11,7 +11,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use trailscope_ingest::Manifest;
 use trailscope_ingest::schema::PARTITION_COLUMN;
 
-use crate::{Error, Result, TimeWindow, udf};
+use crate::{Error, Result, TimeWindow, attribution, udf};
 
 /// The table of ingested records, restricted to the session's time window.
 pub const EVENTS: &str = "events";
@@ -29,8 +29,9 @@ pub struct QueryOptions {
     pub target_partitions: Option<usize>,
 }
 
-/// Opens the dataset at `root` as a session with the table `events` and trailscope's SQL
-/// functions ([`udf::functions`] and the JSON functions).
+/// Opens the dataset at `root` as a session with the table `events`, the attribution
+/// views ([`attribution`]) and trailscope's SQL functions ([`udf::functions`] and the
+/// JSON functions).
 ///
 /// `events` is the Parquet dataset with its Hive partition column `event_date`. With a
 /// time window it becomes a view that filters `event_time` and also `event_date`, so
@@ -63,6 +64,9 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
         let view = ctx.sql(&window_query(&window)).await?.into_view();
         ctx.register_table(EVENTS, view)?;
     }
+    let source = if window.is_unbounded() { EVENTS } else { EVENTS_SOURCE };
+    let all_events = ctx.table_provider(source).await?;
+    attribution::register(&ctx, all_events).await?;
     Ok(ctx)
 }
 

@@ -1,5 +1,6 @@
 //! DataFusion reads what ingest writes.
 
+mod attribution;
 mod window;
 
 use std::path::{Path, PathBuf};
@@ -9,12 +10,12 @@ use arrow::datatypes::Int64Type;
 use trailscope_ingest::{IngestOptions, IngestSummary, Silent, ingest};
 use trailscope_query::QueryOptions;
 
-fn testdata() -> PathBuf {
+pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// Ingests the shipped samples into `tmp/lake`.
-fn samples_dataset(tmp: &Path) -> (PathBuf, IngestSummary) {
+pub fn samples_dataset(tmp: &Path) -> (PathBuf, IngestSummary) {
     let dataset = tmp.join("lake");
     let summary = ingest(
         &IngestOptions::new(vec![testdata().join("samples")], dataset.clone()),
@@ -24,7 +25,7 @@ fn samples_dataset(tmp: &Path) -> (PathBuf, IngestSummary) {
     (dataset, summary)
 }
 
-async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
+pub async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
     let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     batches[0].column(0).as_primitive::<Int64Type>().value(0)
 }

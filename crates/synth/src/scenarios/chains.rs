@@ -378,8 +378,9 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         ids,
     );
 
-    // Identity Center: the portal call in the management account, then the SAML
-    // federation into the member account that issues the AWSReservedSSO session.
+    // Identity Center: the portal call in the management account (its roleName is the
+    // permission set), then the SAML federation into the member account that issues the
+    // AWSReservedSSO_<permission set>_<hash> session.
     let h = 0;
     let human = &world.humans[h];
     let ip = human.ip_on(world.seed, day).to_string();
@@ -401,7 +402,7 @@ pub(super) fn inject(b: &mut Builder<'_>) {
     ev.user_agent = human.browser.into();
     ev.read_only = Some(true);
     ev.request_parameters = Some(format!(
-        r#"{{"accountId":"{}","roleName":"AdministratorAccess"}}"#,
+        r#"{{"accountId":"{}","roleName":"PowerUser"}}"#,
         b.account_id(a1)
     ));
     let portal_event = b.emit(0, ev);

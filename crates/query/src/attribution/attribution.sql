@@ -1,0 +1,48 @@
+-- One row per event: who signed it (principal) and who is behind it (actor).
+-- The principal and principal_type placeholders below are filled from principal.sql and principal_type.sql.
+SELECT
+  e.event_id,
+  e.event_time,
+  e.recipient_account_id AS account_id,
+  e.event_source,
+  e.event_name,
+  e.principal,
+  e.principal_type,
+  e.session_issuer_arn AS role_arn,
+  e.user_identity_access_key_id AS access_key_id,
+  CASE
+    WHEN c.access_key_id IS NOT NULL THEN c.actor
+    WHEN x.access_key_id IS NOT NULL THEN x.actor
+    ELSE e.principal
+  END AS actor,
+  CASE
+    WHEN c.access_key_id IS NOT NULL THEN c.actor_type
+    WHEN x.access_key_id IS NOT NULL THEN x.actor_type
+    ELSE e.principal_type
+  END AS actor_type,
+  CASE
+    WHEN c.access_key_id IS NOT NULL THEN c.actor_provider
+    WHEN x.access_key_id IS NOT NULL THEN x.actor_provider
+  END AS actor_provider,
+  CASE
+    WHEN c.access_key_id IS NOT NULL THEN c.method
+    WHEN x.access_key_id IS NOT NULL THEN x.method
+    -- Long-term identities and AWS services signing with their own credentials.
+    WHEN e.principal_type IN ('Root', 'IAMUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser', 'AWSService')
+      THEN 'direct'
+    ELSE 'unresolved'
+  END AS method,
+  CASE
+    WHEN c.access_key_id IS NOT NULL THEN c.chain
+    WHEN x.access_key_id IS NOT NULL THEN x.chain
+  END AS chain,
+  c.issuing_event_id AS session_issuing_event_id,
+  e.source_ip_address,
+  e.user_agent,
+  e.aws_region,
+  e.error_code,
+  e.event_type,
+  e.user_identity_invoked_by AS invoked_by
+FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM events) e
+LEFT JOIN __credentials c ON e.user_identity_access_key_id = c.access_key_id
+LEFT JOIN __credentials x ON e.event_id = x.issuing_copy_event_id AND e.user_identity_type = 'AWSAccount'

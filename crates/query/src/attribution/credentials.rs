@@ -1,0 +1,424 @@
+//! The `__credentials` table: one row per temporary key issued or used in the dataset,
+//! with its issuing call and resolved origin. Built on first use, from the whole dataset
+//! (not the session's time window: a session used today may have been issued yesterday).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, StructBuilder,
+    TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::MemTable;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
+use tokio::sync::OnceCell;
+
+use super::resolve::{Issuing, PortalCall, Resolved, Resolver, Signer};
+use super::strip_comments;
+use super::{PRINCIPAL_SQL, PRINCIPAL_TYPE_SQL};
+use crate::udf;
+
+/// The fields of one hop of a `chain`.
+pub fn hop_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("arn", DataType::Utf8, true),
+        Field::new("access_key_id", DataType::Utf8, true),
+        Field::new("issuing_event_id", DataType::Utf8, true),
+        Field::new("issuing_api", DataType::Utf8, true),
+    ])
+}
+
+fn timestamp() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// The table's columns; the `sessions` view shows them under the same names.
+pub static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let text = |name: &str| Field::new(name, DataType::Utf8, true);
+    Arc::new(Schema::new(vec![
+        Field::new("access_key_id", DataType::Utf8, false),
+        text("principal"),
+        text("principal_type"),
+        text("role_arn"),
+        text("session_name"),
+        text("source_identity"),
+        text("issuing_event_id"),
+        text("issuing_copy_event_id"),
+        text("issuing_api"),
+        Field::new("issued_at", timestamp(), true),
+        text("issued_by"),
+        text("issued_by_type"),
+        text("actor"),
+        text("actor_type"),
+        text("actor_provider"),
+        text("method"),
+        Field::new(
+            "chain",
+            DataType::List(Arc::new(Field::new("item", DataType::Struct(hop_fields()), true))),
+            true,
+        ),
+        Field::new("first_used", timestamp(), true),
+        Field::new("last_used", timestamp(), true),
+        Field::new("event_count", DataType::Int64, false),
+        Field::new("source_ips", DataType::Int64, false),
+        Field::new("from_console", DataType::Boolean, true),
+    ]))
+});
+
+/// A table provider that resolves credentials the first time a query reads it.
+#[derive(Debug)]
+pub struct CredentialsTable {
+    events: Arc<dyn TableProvider>,
+    table: OnceCell<Arc<MemTable>>,
+}
+
+impl CredentialsTable {
+    /// Over `events`, the whole dataset.
+    pub fn new(events: Arc<dyn TableProvider>) -> CredentialsTable {
+        CredentialsTable {
+            events,
+            table: OnceCell::new(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for CredentialsTable {
+    fn schema(&self) -> SchemaRef {
+        SCHEMA.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let table = self
+            .table
+            .get_or_try_init(|| async {
+                let batch = build(self.events.clone()).await?;
+                Ok::<_, datafusion::error::DataFusionError>(Arc::new(MemTable::try_new(
+                    SCHEMA.clone(),
+                    vec![vec![batch]],
+                )?))
+            })
+            .await?;
+        table.scan(state, projection, filters, limit).await
+    }
+}
+
+/// Reads the issuing calls, the portal calls and the used keys, and resolves every key.
+pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
+    let mut ctx = SessionContext::new();
+    udf::register_all(&mut ctx).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    ctx.register_table("events", events)?;
+    let calls = read_issuing(&ctx).await?;
+    let portal = read_portal(&ctx).await?;
+    let used = read_used(&ctx).await?;
+    let mut resolver = Resolver::new(calls, portal);
+
+    let mut rows: Vec<(String, Signer, Option<Usage>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (key, signer, usage) in used {
+        seen.insert(key.clone());
+        rows.push((key, signer, Some(usage)));
+    }
+    // Keys issued and never used in the dataset still have a row.
+    for key in resolver.issued_keys() {
+        if !seen.contains(&key) {
+            rows.push((key, Signer::default(), None));
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let resolved: Vec<Resolved> = rows
+        .iter()
+        .map(|(key, signer, _)| resolver.resolve(key, signer))
+        .collect();
+    to_batch(&rows, &resolved)
+}
+
+/// How a key was used.
+#[derive(Debug, Clone, Default)]
+struct Usage {
+    role_arn: Option<String>,
+    first_used: Option<i64>,
+    last_used: Option<i64>,
+    events: i64,
+    source_ips: i64,
+}
+
+async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
+    let (principal, principal_type) = (strip_comments(PRINCIPAL_SQL), strip_comments(PRINCIPAL_TYPE_SQL));
+    let sql = format!(
+        "SELECT event_id, CAST(event_time AS BIGINT) AS t, event_name, recipient_account_id, \
+                shared_event_id, source_ip_address, \
+                {principal_type} AS signer_type, {principal} AS signer_principal, \
+                user_identity_arn, user_identity_access_key_id, session_source_identity, \
+                session_issuer_user_name, arn_session_name(user_identity_arn) AS signer_session, \
+                session_credential_from_console, \
+                json_get_str(response_elements, 'credentials', 'accessKeyId') AS issued_key, \
+                coalesce(json_get_str(response_elements, 'assumedRoleUser', 'arn'), \
+                         json_get_str(response_elements, 'federatedUser', 'arn')) AS issued_arn, \
+                coalesce(json_get_str(request_parameters, 'roleSessionName'), \
+                         json_get_str(request_parameters, 'name')) AS session_name, \
+                json_get_str(request_parameters, 'sourceIdentity') AS source_identity, \
+                coalesce(json_get_str(response_elements, 'subjectFromWebIdentityToken'), \
+                         json_get_str(response_elements, 'subject'), user_identity_user_name) AS subject, \
+                coalesce(user_identity_identity_provider, json_get_str(request_parameters, 'principalArn'), \
+                         json_get_str(response_elements, 'provider')) AS subject_provider \
+         FROM events \
+         WHERE event_source = 'sts.amazonaws.com' AND error_code IS NULL AND event_name IN \
+               ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetSessionToken', \
+                'GetFederationToken', 'AssumeRoot')"
+    );
+    let mut out = Vec::new();
+    for batch in ctx.sql(&sql).await?.collect().await? {
+        let col = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let Some(issued_key) = col.text("issued_key", row) else {
+                continue;
+            };
+            out.push(Issuing {
+                event_id: col.text("event_id", row).unwrap_or_default(),
+                event_time_us: col.int("t", row).unwrap_or_default(),
+                api: col.text("event_name", row).unwrap_or_default(),
+                account_id: col.text("recipient_account_id", row).unwrap_or_default(),
+                shared_event_id: col.text("shared_event_id", row),
+                source_ip: col.text("source_ip_address", row),
+                signer: Signer {
+                    kind: col.text("signer_type", row).unwrap_or_default(),
+                    principal: col.text("signer_principal", row).unwrap_or_default(),
+                    arn: col
+                        .text("user_identity_arn", row)
+                        .or_else(|| col.text("signer_principal", row))
+                        .unwrap_or_default(),
+                    access_key_id: col.text("user_identity_access_key_id", row),
+                    source_identity: col.text("session_source_identity", row),
+                    role_name: col.text("session_issuer_user_name", row),
+                    session_name: col.text("signer_session", row),
+                    from_console: col.flag("session_credential_from_console", row),
+                },
+                issued_key,
+                issued_arn: col.text("issued_arn", row),
+                session_name: col.text("session_name", row),
+                source_identity: col.text("source_identity", row),
+                subject: col.text("subject", row),
+                subject_provider: col.text("subject_provider", row),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn read_portal(ctx: &SessionContext) -> DfResult<Vec<PortalCall>> {
+    let sql = "SELECT event_id, CAST(event_time AS BIGINT) AS t, \
+                      coalesce(on_behalf_of_user_id, user_identity_principal_id, user_identity_user_name) AS user_id, \
+                      on_behalf_of_identity_store_arn, \
+                      json_get_str(request_parameters, 'accountId') AS account_id, \
+                      json_get_str(request_parameters, 'roleName') AS role_name, source_ip_address \
+               FROM events \
+               WHERE event_source = 'sso.amazonaws.com' AND event_name = 'GetRoleCredentials' \
+                     AND error_code IS NULL";
+    let mut out = Vec::new();
+    for batch in ctx.sql(sql).await?.collect().await? {
+        let col = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let (Some(user_id), Some(account_id), Some(role_name)) = (
+                col.text("user_id", row),
+                col.text("account_id", row),
+                col.text("role_name", row),
+            ) else {
+                continue;
+            };
+            out.push(PortalCall {
+                event_id: col.text("event_id", row).unwrap_or_default(),
+                event_time_us: col.int("t", row).unwrap_or_default(),
+                user_id,
+                identity_store_arn: col.text("on_behalf_of_identity_store_arn", row),
+                account_id,
+                role_name,
+                source_ip: col.text("source_ip_address", row),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn read_used(ctx: &SessionContext) -> DfResult<Vec<(String, Signer, Usage)>> {
+    let (principal, principal_type) = (strip_comments(PRINCIPAL_SQL), strip_comments(PRINCIPAL_TYPE_SQL));
+    let sql = format!(
+        "SELECT user_identity_access_key_id AS key, max({principal_type}) AS kind, \
+                max({principal}) AS principal, max(user_identity_arn) AS arn, \
+                max(session_source_identity) AS source_identity, \
+                max(session_issuer_user_name) AS role_name, max(session_issuer_arn) AS role_arn, \
+                max(arn_session_name(user_identity_arn)) AS session_name, \
+                bool_or(session_credential_from_console) AS from_console, \
+                CAST(min(event_time) AS BIGINT) AS first_used, CAST(max(event_time) AS BIGINT) AS last_used, \
+                count(*) AS events, count(DISTINCT source_ip_address) AS source_ips \
+         FROM events WHERE user_identity_access_key_id LIKE 'ASIA%' \
+         GROUP BY user_identity_access_key_id"
+    );
+    let mut out = Vec::new();
+    for batch in ctx.sql(&sql).await?.collect().await? {
+        let col = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let key = col.text("key", row).unwrap_or_default();
+            let principal = col.text("principal", row).unwrap_or_default();
+            let signer = Signer {
+                kind: col.text("kind", row).unwrap_or_default(),
+                arn: col.text("arn", row).unwrap_or_else(|| principal.clone()),
+                principal,
+                access_key_id: Some(key.clone()),
+                source_identity: col.text("source_identity", row),
+                role_name: col.text("role_name", row),
+                session_name: col.text("session_name", row),
+                from_console: col.flag("from_console", row),
+            };
+            let usage = Usage {
+                role_arn: col.text("role_arn", row),
+                first_used: col.int("first_used", row),
+                last_used: col.int("last_used", row),
+                events: col.int("events", row).unwrap_or_default(),
+                source_ips: col.int("source_ips", row).unwrap_or_default(),
+            };
+            out.push((key, signer, usage));
+        }
+    }
+    Ok(out)
+}
+
+/// Typed access to a result batch's columns by name; each column is cast once.
+struct Columns<'a> {
+    batch: &'a RecordBatch,
+    cast: RefCell<HashMap<(String, bool), ArrayRef>>,
+}
+
+impl<'a> Columns<'a> {
+    fn new(batch: &'a RecordBatch) -> Self {
+        Columns {
+            batch,
+            cast: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The column cast to Utf8 (`text`) or Int64.
+    fn column(&self, name: &str, text: bool) -> ArrayRef {
+        let mut cache = self.cast.borrow_mut();
+        cache
+            .entry((name.to_string(), text))
+            .or_insert_with(|| {
+                let column = self
+                    .batch
+                    .column_by_name(name)
+                    .unwrap_or_else(|| panic!("column {name} is in the query"));
+                let to = if text { DataType::Utf8 } else { DataType::Int64 };
+                arrow::compute::cast(column, &to).expect("text and integers cast")
+            })
+            .clone()
+    }
+
+    fn text(&self, name: &str, row: usize) -> Option<String> {
+        let array = self.column(name, true);
+        let array = array.as_any().downcast_ref::<StringArray>()?;
+        array.is_valid(row).then(|| array.value(row).to_string())
+    }
+
+    fn int(&self, name: &str, row: usize) -> Option<i64> {
+        let array = self.column(name, false);
+        let array = array.as_any().downcast_ref::<Int64Array>()?;
+        array.is_valid(row).then(|| array.value(row))
+    }
+
+    fn flag(&self, name: &str, row: usize) -> bool {
+        self.batch
+            .column_by_name(name)
+            .and_then(|a| a.as_any().downcast_ref::<BooleanArray>())
+            .is_some_and(|a| a.is_valid(row) && a.value(row))
+    }
+}
+
+fn to_batch(rows: &[(String, Signer, Option<Usage>)], resolved: &[Resolved]) -> DfResult<RecordBatch> {
+    let text = |f: &dyn Fn(usize) -> Option<String>| -> ArrayRef {
+        Arc::new((0..rows.len()).map(f).collect::<StringArray>())
+    };
+    let time = |f: &dyn Fn(usize) -> Option<i64>| -> ArrayRef {
+        Arc::new(
+            (0..rows.len())
+                .map(f)
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        )
+    };
+    let issuing = |i: usize| resolved[i].issuing.as_ref();
+    let usage = |i: usize| rows[i].2.as_ref();
+    let signer = |i: usize| (!rows[i].1.principal.is_empty()).then_some(&rows[i].1);
+
+    let mut chain = ListBuilder::new(StructBuilder::from_fields(hop_fields(), 0))
+        .with_field(Arc::new(Field::new("item", DataType::Struct(hop_fields()), true)));
+    for r in resolved {
+        let hops = chain.values();
+        for hop in &r.chain {
+            for (n, value) in [
+                Some(&hop.arn),
+                hop.access_key_id.as_ref(),
+                hop.issuing_event_id.as_ref(),
+                hop.issuing_api.as_ref(),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                hops.field_builder::<StringBuilder>(n)
+                    .expect("hop fields are strings")
+                    .append_option(value);
+            }
+            hops.append(true);
+        }
+        chain.append(true);
+    }
+
+    let columns: Vec<ArrayRef> = vec![
+        text(&|i| Some(rows[i].0.clone())),
+        text(&|i| {
+            signer(i)
+                .map(|s| s.principal.clone())
+                .or_else(|| issuing(i).and_then(|c| c.issued_arn.clone()))
+        }),
+        text(&|i| signer(i).map(|s| s.kind.clone())),
+        text(&|i| usage(i).and_then(|u| u.role_arn.clone())),
+        text(&|i| {
+            signer(i)
+                .and_then(|s| s.session_name.clone())
+                .or_else(|| issuing(i).and_then(|c| c.session_name.clone()))
+        }),
+        text(&|i| resolved[i].source_identity.clone()),
+        text(&|i| issuing(i).map(|c| c.event_id.clone())),
+        text(&|i| resolved[i].copy_event_id.clone()),
+        text(&|i| issuing(i).map(|c| c.api.clone())),
+        time(&|i| issuing(i).map(|c| c.event_time_us)),
+        text(&|i| issuing(i).map(|c| c.signer.principal.clone())),
+        text(&|i| issuing(i).map(|c| c.signer.kind.clone())),
+        text(&|i| Some(resolved[i].actor.id.clone())),
+        text(&|i| Some(resolved[i].actor.kind.clone())),
+        text(&|i| resolved[i].actor.provider.clone()),
+        text(&|i| Some(resolved[i].method.as_str().to_string())),
+        Arc::new(chain.finish()),
+        time(&|i| usage(i).and_then(|u| u.first_used)),
+        time(&|i| usage(i).and_then(|u| u.last_used)),
+        Arc::new((0..rows.len()).map(|i| usage(i).map_or(0, |u| u.events)).collect::<Int64Array>()),
+        Arc::new((0..rows.len()).map(|i| usage(i).map_or(0, |u| u.source_ips)).collect::<Int64Array>()),
+        Arc::new((0..rows.len()).map(|i| signer(i).map(|s| s.from_console)).collect::<BooleanArray>()),
+    ];
+    Ok(RecordBatch::try_new(SCHEMA.clone(), columns)?)
+}

@@ -1,0 +1,63 @@
+//! Attribution: every event to the principal that signed it and, through STS sessions,
+//! to the actor (person or workload) behind it.
+//!
+//! Views on the session (stable column names, documented in the README):
+//! - `attribution`: one row per event of `events` (so within the session's time window);
+//! - `sessions`: one row per temporary credential issued or used anywhere in the dataset;
+//! - `principals`: one row per principal and per resolved actor.
+//!
+//! Credentials are resolved over the whole dataset, whatever the window, the first time
+//! a query reads one of these views ([`credentials::CredentialsTable`]); queries on
+//! `events` alone never pay for it.
+
+pub mod credentials;
+pub mod resolve;
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::prelude::SessionContext;
+
+use crate::Result;
+
+/// The normalized signing principal of a row of `events`, as a SQL expression.
+pub const PRINCIPAL_SQL: &str = include_str!("principal.sql");
+/// Its type, as a SQL expression.
+pub const PRINCIPAL_TYPE_SQL: &str = include_str!("principal_type.sql");
+
+const ATTRIBUTION_SQL: &str = include_str!("attribution.sql");
+const SESSIONS_SQL: &str = include_str!("sessions.sql");
+const PRINCIPALS_SQL: &str = include_str!("principals.sql");
+
+/// The internal table of resolved credentials.
+pub const CREDENTIALS: &str = "__credentials";
+
+/// Registers `attribution`, `sessions` and `principals` on `ctx`, whose `events` is
+/// already registered; `all_events` is the whole dataset (the window left out).
+pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) -> Result<()> {
+    ctx.register_table(CREDENTIALS, Arc::new(credentials::CredentialsTable::new(all_events)))?;
+    let views = [
+        ("attribution", attribution_sql()),
+        ("sessions", SESSIONS_SQL.to_string()),
+        ("principals", PRINCIPALS_SQL.to_string()),
+    ];
+    for (name, sql) in views {
+        let view = ctx.sql(&sql).await?.into_view();
+        ctx.register_table(name, view)?;
+    }
+    Ok(())
+}
+
+fn attribution_sql() -> String {
+    ATTRIBUTION_SQL
+        .replace("{principal}", &strip_comments(PRINCIPAL_SQL))
+        .replace("{principal_type}", &strip_comments(PRINCIPAL_TYPE_SQL))
+}
+
+/// The SQL without its `--` comment lines, to be inlined in another statement.
+fn strip_comments(sql: &str) -> String {
+    sql.lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

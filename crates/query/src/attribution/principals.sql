@@ -1,0 +1,24 @@
+-- One row per principal (kind 'principal') and per resolved actor (kind 'actor').
+SELECT
+  'principal' AS kind, principal AS id, principal_type AS type,
+  array_sort(array_agg(DISTINCT account_id)) AS accounts,
+  min(event_time) AS first_seen, max(event_time) AS last_seen, count(*) AS events,
+  count(DISTINCT source_ip_address) AS source_ips,
+  array_sort(array_agg(DISTINCT user_agent_family(user_agent))) AS user_agent_families,
+  array_sort(array_agg(DISTINCT access_key_id) FILTER (WHERE access_key_id IS NOT NULL)) AS access_keys,
+  array_sort(array_agg(DISTINCT aws_region)) AS regions,
+  count(error_code) AS errors
+FROM attribution
+GROUP BY principal, principal_type
+UNION ALL
+SELECT
+  'actor' AS kind, actor AS id, actor_type AS type,
+  array_sort(array_agg(DISTINCT account_id)) AS accounts,
+  min(event_time) AS first_seen, max(event_time) AS last_seen, count(*) AS events,
+  count(DISTINCT source_ip_address) AS source_ips,
+  array_sort(array_agg(DISTINCT user_agent_family(user_agent))) AS user_agent_families,
+  array_sort(array_agg(DISTINCT access_key_id) FILTER (WHERE access_key_id IS NOT NULL)) AS access_keys,
+  array_sort(array_agg(DISTINCT aws_region)) AS regions,
+  count(error_code) AS errors
+FROM attribution
+GROUP BY actor, actor_type

@@ -1,0 +1,7 @@
+-- One row per temporary credential issued or used in the dataset.
+SELECT
+  access_key_id, principal, principal_type, role_arn, session_name, source_identity,
+  issuing_event_id, issuing_copy_event_id, issuing_api, issued_at, issued_by, issued_by_type,
+  actor, actor_type, actor_provider, method, chain,
+  first_used, last_used, event_count, source_ips, from_console
+FROM __credentials

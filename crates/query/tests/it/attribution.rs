@@ -1,0 +1,186 @@
+//! Attribution against the generator's ground truth and the shipped samples.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::prelude::SessionContext;
+use trailscope_ingest::{IngestOptions, Silent, ingest};
+use trailscope_query::QueryOptions;
+use trailscope_synth::{GroundTruth, SynthOptions, generate};
+
+use super::{samples_dataset, scalar};
+
+/// A small generated organization trail, ingested; with its ground truth.
+fn generated(tmp: &Path) -> (PathBuf, GroundTruth) {
+    let mut options = SynthOptions::new(tmp.join("trail"));
+    options.size_bytes = 3 << 20;
+    options.days = 3;
+    options.seed = 7;
+    let summary = generate(&options).unwrap();
+    let dataset = tmp.join("lake");
+    ingest(
+        &IngestOptions::new(vec![tmp.join("trail").join("AWSLogs")], dataset.clone()),
+        &Silent,
+    )
+    .unwrap();
+    (dataset, summary.truth)
+}
+
+/// Rows of a query as strings (NULL as `None`), by column name.
+async fn rows(ctx: &SessionContext, sql: &str) -> Vec<HashMap<String, Option<String>>> {
+    let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut out = Vec::new();
+    for batch in &batches {
+        let schema = batch.schema();
+        let text: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            let mut map = HashMap::new();
+            for (field, column) in schema.fields().iter().zip(&text) {
+                let column = column.as_any().downcast_ref::<StringArray>().unwrap();
+                map.insert(
+                    field.name().clone(),
+                    column.is_valid(row).then(|| column.value(row).to_string()),
+                );
+            }
+            out.push(map);
+        }
+    }
+    out
+}
+
+/// The issuing event ids of an event's chain, in order.
+async fn chain_issuers(ctx: &SessionContext, event_id: &str) -> Vec<String> {
+    let sql = format!(
+        "SELECT h['issuing_event_id'] AS id FROM \
+           (SELECT unnest(chain) AS h FROM attribution WHERE event_id = '{event_id}')"
+    );
+    let batches: Vec<RecordBatch> = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let mut out = Vec::new();
+    for batch in batches {
+        let ids = batch.column(0).as_string::<i32>();
+        out.extend(ids.iter().flatten().map(str::to_string));
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_scenario_event_is_attributed_as_the_ground_truth_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, truth) = generated(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+    assert!(truth.sessions.len() >= 9, "{}", truth.sessions.len());
+
+    let mut checked = 0;
+    for session in &truth.sessions {
+        let want_issuers: Vec<String> = session
+            .hops
+            .iter()
+            .filter_map(|h| h.issuing_event_id.clone())
+            .collect();
+        for event_id in &session.event_ids {
+            let got = rows(
+                &ctx,
+                &format!(
+                    "SELECT actor, actor_type, actor_provider, method, access_key_id FROM attribution \
+                     WHERE event_id = '{event_id}'"
+                ),
+            )
+            .await;
+            assert_eq!(got.len(), 1, "{}: event {event_id}", session.scenario);
+            let got = &got[0];
+            let context = format!("{} event {event_id}: {got:?}", session.scenario);
+            assert_eq!(got["actor"].as_deref(), Some(session.actor.id.as_str()), "{context}");
+            assert_eq!(got["actor_type"].as_deref(), Some(session.actor.kind.as_str()), "{context}");
+            assert_eq!(got["actor_provider"], session.actor.provider, "{context}");
+            assert_eq!(got["method"].as_deref(), Some(session.method.as_str()), "{context}");
+            // The chain ends at the key the event was signed with.
+            if got["access_key_id"].as_deref() == Some(session.access_key_id.as_str()) {
+                assert_eq!(chain_issuers(&ctx, event_id).await, want_issuers, "{context}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
+
+#[tokio::test]
+async fn cross_account_copies_and_assume_root_reach_the_caller() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, truth) = generated(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+
+    let chain = truth
+        .sessions
+        .iter()
+        .find(|s| s.scenario == "role_chain_cross_account")
+        .unwrap();
+    let hop = chain.hops.iter().find(|h| h.issuing_event_copy_id.is_some()).unwrap();
+    let copy = hop.issuing_event_copy_id.as_ref().unwrap();
+    let got = rows(&ctx, &format!("SELECT principal_type, actor, method FROM attribution WHERE event_id = '{copy}'")).await;
+    assert_eq!(got[0]["principal_type"].as_deref(), Some("AWSAccount"));
+    assert_eq!(got[0]["actor"].as_deref(), Some(chain.actor.id.as_str()));
+    assert_eq!(got[0]["method"].as_deref(), Some("sts_chain"));
+
+    let root = truth.root_usage.iter().find(|r| r.kind == "assume_root").unwrap();
+    let actor = root.actor.as_ref().unwrap();
+    let got = rows(&ctx, &format!("SELECT principal, actor, method FROM attribution WHERE event_id = '{}'", root.event_id)).await;
+    assert!(got[0]["principal"].as_deref().unwrap().ends_with(":root"), "{got:?}");
+    assert_eq!(got[0]["actor"].as_deref(), Some(actor.id.as_str()));
+    assert_eq!(got[0]["method"].as_deref(), Some("sts_chain"));
+
+    // Every event is attributed once, and every temporary key has a session row.
+    assert_eq!(
+        scalar(&ctx, "SELECT count(*) FROM attribution").await,
+        scalar(&ctx, "SELECT count(*) FROM events").await
+    );
+    assert_eq!(scalar(&ctx, "SELECT count(*) FROM attribution WHERE actor IS NULL OR method IS NULL").await, 0);
+    assert_eq!(
+        scalar(&ctx, "SELECT count(DISTINCT user_identity_access_key_id) FROM events WHERE user_identity_access_key_id LIKE 'ASIA%'").await,
+        scalar(&ctx, "SELECT count(*) FROM sessions WHERE event_count > 0").await
+    );
+    assert_eq!(scalar(&ctx, "SELECT count(*) - count(DISTINCT access_key_id) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, _) = samples_dataset(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT principal_type, principal, actor, method FROM attribution \
+         GROUP BY ALL ORDER BY principal_type, principal",
+    )
+    .await;
+    let mut types = std::collections::BTreeSet::new();
+    for row in &got {
+        let kind = row["principal_type"].clone().unwrap();
+        let principal = row["principal"].clone().unwrap();
+        let method = row["method"].clone().unwrap();
+        match kind.as_str() {
+            "Root" => assert!(principal.starts_with("arn:aws:iam::") && principal.ends_with(":root"), "{row:?}"),
+            // A failed sign-in with a wrong user name hides the name: nobody to name.
+            "IAMUser" => assert!(
+                principal.contains(":user/")
+                    || principal.starts_with("unknown:IAMUser:") && principal.ends_with("/HIDDEN_DUE_TO_SECURITY_REASONS"),
+                "{row:?}"
+            ),
+            "AssumedRole" => assert!(principal.contains(":assumed-role/"), "{row:?}"),
+            "FederatedUser" => assert!(principal.contains(":federated-user/"), "{row:?}"),
+            "AWSService" => assert!(principal.ends_with(".amazonaws.com"), "{row:?}"),
+            "AWSAccount" => assert!(principal.starts_with("account:"), "{row:?}"),
+            "none" => assert!(principal.starts_with("unknown:none:"), "{row:?}"),
+            other => panic!("a type the samples do not hold: {other} {row:?}"),
+        }
+        if matches!(kind.as_str(), "Root" | "IAMUser" | "AWSService") && !method.starts_with("sts") {
+            assert!(["direct", "unresolved"].contains(&method.as_str()), "{row:?}");
+        }
+        types.insert(kind);
+    }
+    assert!(types.len() >= 6, "{types:?}");
+}
