@@ -34,6 +34,13 @@ pub enum Command {
     Sql(SqlArgs),
     /// An interactive SQL shell over a dataset (history, multi-line statements, \\d).
     Shell(ShellArgs),
+    /// Principals and the actors behind them: events, addresses, clients, keys.
+    Principals(PrincipalsArgs),
+    /// Who is behind an access key, session ARN or name, or event: the full chain of
+    /// credentials with the calls that issued them.
+    Who(WhoArgs),
+    /// Every event of one actor, principal, access key or address, in time order.
+    Timeline(TimelineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +349,148 @@ impl ShellArgs {
             dataset: self.dataset.into_config()?,
             output: OutputConfig::new(Format::Table, None, self.max_cell)?,
             history,
+        })
+    }
+}
+
+/// Which rows of `principals` to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrincipalKind {
+    /// Signing identities and resolved actors.
+    All,
+    /// Signing identities only.
+    Principal,
+    /// Resolved actors only.
+    Actor,
+}
+
+/// The column `principals` is sorted by (descending, then by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrincipalSort {
+    Events,
+    SourceIps,
+    Errors,
+    FirstSeen,
+    LastSeen,
+}
+
+#[derive(Debug, Args)]
+pub struct PrincipalsArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[arg(long, value_enum, default_value_t = PrincipalKind::All)]
+    pub kind: PrincipalKind,
+    /// Only principals or actors seen in this account.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Option<String>,
+    /// Only this type (IAMUser, AssumedRole, Root, SAMLUser, ...).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind_name: Option<String>,
+    #[arg(long, value_enum, default_value_t = PrincipalSort::Events)]
+    pub sort: PrincipalSort,
+    /// At most this many rows (0: all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// A validated `principals`, `who` or `timeline` command: its query and where it goes.
+#[derive(Debug)]
+pub struct ViewQueryConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    pub sql: String,
+    /// For `who`: what was asked about, for a clear message when nothing matches.
+    pub subject: Option<String>,
+}
+
+impl PrincipalsArgs {
+    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
+        let sql = crate::attribution_cmd::principals_sql(
+            self.kind,
+            self.account.as_deref(),
+            self.kind_name.as_deref(),
+            self.sort,
+            self.limit,
+        );
+        Ok(ViewQueryConfig {
+            dataset: self.dataset.into_config()?,
+            output: self.format.into_config()?,
+            sql,
+            subject: None,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WhoArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// An access key id, a session or principal ARN, a role session name, or an event id.
+    #[arg(value_name = "KEY|ARN|SESSION|EVENT")]
+    pub subject: String,
+}
+
+impl WhoArgs {
+    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
+        let subject = self.subject.trim().to_string();
+        if subject.is_empty() {
+            bail!("give an access key id, ARN, session name or event id");
+        }
+        Ok(ViewQueryConfig {
+            dataset: self.dataset.into_config()?,
+            output: self.format.into_config()?,
+            sql: crate::attribution_cmd::who_sql(&subject),
+            subject: Some(subject),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").required(true)))]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The resolved actor (an IAM user ARN, a SAML or web identity subject, ...).
+    #[arg(long, group = "who")]
+    pub actor: Option<String>,
+    /// The signing principal (ARN, or trailscope's normalized form).
+    #[arg(long, group = "who")]
+    pub principal: Option<String>,
+    /// An access key id.
+    #[arg(long, group = "who", value_name = "KEY")]
+    pub access_key: Option<String>,
+    /// A source address, or a CIDR block (10.0.0.0/8, 2001:db8::/32).
+    #[arg(long, group = "who", value_name = "IP|CIDR")]
+    pub ip: Option<String>,
+}
+
+impl TimelineArgs {
+    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
+        use crate::attribution_cmd::TimelineOf;
+        let of = match (self.actor, self.principal, self.access_key, self.ip) {
+            (Some(actor), ..) => TimelineOf::Actor(actor),
+            (_, Some(principal), ..) => TimelineOf::Principal(principal),
+            (_, _, Some(key), _) => TimelineOf::AccessKey(key),
+            (_, _, _, Some(ip)) => {
+                let (address, prefix) = ip.split_once('/').unwrap_or((&ip, "0"));
+                if address.parse::<std::net::IpAddr>().is_err() || prefix.parse::<u8>().is_err() {
+                    bail!("--ip {ip}: not an IP address or CIDR block");
+                }
+                TimelineOf::Ip(ip)
+            }
+            _ => bail!("give --actor, --principal, --access-key or --ip"),
+        };
+        Ok(ViewQueryConfig {
+            dataset: self.dataset.into_config()?,
+            output: self.format.into_config()?,
+            sql: crate::attribution_cmd::timeline_sql(&of),
+            subject: None,
         })
     }
 }

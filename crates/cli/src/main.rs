@@ -4,6 +4,7 @@
 //! status (0 clean, 1 findings when asked, 2 error). A closed pipe is not an error.
 
 mod args;
+mod attribution_cmd;
 mod demo;
 mod errors;
 mod export_cmd;
@@ -49,6 +50,9 @@ fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
         args::Command::Synth(a) => synth_cmd::run(a.into_options()?),
         args::Command::Sql(a) => sql_cmd::run(a.into_config()?),
         args::Command::Shell(a) => shell::run(a.into_config()?),
+        args::Command::Principals(a) => attribution_cmd::run(a.into_config()?),
+        args::Command::Who(a) => attribution_cmd::run(a.into_config()?),
+        args::Command::Timeline(a) => attribution_cmd::run(a.into_config()?),
     }
 }
 

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::dataframe::DataFrame;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures_util::StreamExt;
@@ -93,11 +94,11 @@ async fn write_stream(
     let schema = stream.schema();
     let mut rows = 0u64;
     let mut sink: Box<dyn BatchSink + '_> = match format {
-        Format::Csv => Box::new(
+        Format::Csv => Box::new(CsvSink(
             arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(out),
-        ),
+        )),
         Format::Json => Box::new(arrow::json::ArrayWriter::new(out)),
         Format::Jsonl => Box::new(arrow::json::LineDelimitedWriter::new(out)),
         Format::Parquet => {
@@ -123,9 +124,42 @@ trait BatchSink {
     fn finish(self: Box<Self>) -> anyhow::Result<()>;
 }
 
-impl<W: Write> BatchSink for arrow::csv::Writer<W> {
+/// CSV has no lists or structs: such cells are written as their display text
+/// (`[a, b]`, `{arn: x, ...}`), as the table shows them.
+struct CsvSink<W: Write>(arrow::csv::Writer<W>);
+
+impl<W: Write> BatchSink for CsvSink<W> {
     fn write_batch(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
-        Ok(self.write(batch)?)
+        if !batch
+            .schema()
+            .fields()
+            .iter()
+            .any(|f| f.data_type().is_nested())
+        {
+            return Ok(self.0.write(batch)?);
+        }
+        let options = FormatOptions::default();
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            if field.data_type().is_nested() {
+                let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+                let text: StringArray = (0..column.len())
+                    .map(|row| {
+                        column
+                            .is_valid(row)
+                            .then(|| formatter.value(row).to_string())
+                    })
+                    .collect();
+                fields.push(Field::new(field.name(), DataType::Utf8, true));
+                columns.push(Arc::new(text));
+            } else {
+                fields.push(field.as_ref().clone());
+                columns.push(column.clone());
+            }
+        }
+        let flat = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        Ok(self.0.write(&flat)?)
     }
     fn finish(self: Box<Self>) -> anyhow::Result<()> {
         Ok(())

@@ -64,7 +64,11 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
         let view = ctx.sql(&window_query(&window)).await?.into_view();
         ctx.register_table(EVENTS, view)?;
     }
-    let source = if window.is_unbounded() { EVENTS } else { EVENTS_SOURCE };
+    let source = if window.is_unbounded() {
+        EVENTS
+    } else {
+        EVENTS_SOURCE
+    };
     let all_events = ctx.table_provider(source).await?;
     attribution::register(&ctx, all_events).await?;
     Ok(ctx)

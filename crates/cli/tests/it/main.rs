@@ -1,5 +1,6 @@
 //! End-to-end tests of the `trailscope` binary.
 
+mod attribution;
 mod crash;
 mod demo;
 mod exit_status;

@@ -13,6 +13,12 @@ SELECT
   CASE
     WHEN c.access_key_id IS NOT NULL THEN c.actor
     WHEN x.access_key_id IS NOT NULL THEN x.actor
+    -- Federated subjects and Identity Center users signing themselves: the same actor
+    -- (subject or user id, with its provider) as the sessions they start.
+    WHEN e.principal_type IN ('SAMLUser', 'WebIdentityUser') AND e.user_identity_user_name IS NOT NULL
+      THEN e.user_identity_user_name
+    WHEN e.principal_type = 'IdentityCenterUser' AND e.on_behalf_of_user_id IS NOT NULL
+      THEN e.on_behalf_of_user_id
     ELSE e.principal
   END AS actor,
   CASE
@@ -23,6 +29,10 @@ SELECT
   CASE
     WHEN c.access_key_id IS NOT NULL THEN c.actor_provider
     WHEN x.access_key_id IS NOT NULL THEN x.actor_provider
+    WHEN e.principal_type IN ('SAMLUser', 'WebIdentityUser') AND e.user_identity_user_name IS NOT NULL
+      THEN e.user_identity_identity_provider
+    WHEN e.principal_type = 'IdentityCenterUser' AND e.on_behalf_of_user_id IS NOT NULL
+      THEN e.on_behalf_of_identity_store_arn
   END AS actor_provider,
   CASE
     WHEN c.access_key_id IS NOT NULL THEN c.method

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, StructBuilder,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Int64Array, ListBuilder, RecordBatch, StringArray,
+    StringBuilder, StructBuilder, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
@@ -60,7 +60,11 @@ pub static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         text("method"),
         Field::new(
             "chain",
-            DataType::List(Arc::new(Field::new("item", DataType::Struct(hop_fields()), true))),
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(hop_fields()),
+                true,
+            ))),
             true,
         ),
         Field::new("first_used", timestamp(), true),
@@ -122,7 +126,8 @@ impl TableProvider for CredentialsTable {
 /// Reads the issuing calls, the portal calls and the used keys, and resolves every key.
 pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
     let mut ctx = SessionContext::new();
-    udf::register_all(&mut ctx).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    udf::register_all(&mut ctx)
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     ctx.register_table("events", events)?;
     let calls = read_issuing(&ctx).await?;
     let portal = read_portal(&ctx).await?;
@@ -160,7 +165,10 @@ struct Usage {
 }
 
 async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
-    let (principal, principal_type) = (strip_comments(PRINCIPAL_SQL), strip_comments(PRINCIPAL_TYPE_SQL));
+    let (principal, principal_type) = (
+        strip_comments(PRINCIPAL_SQL),
+        strip_comments(PRINCIPAL_TYPE_SQL),
+    );
     let sql = format!(
         "SELECT event_id, CAST(event_time AS BIGINT) AS t, event_name, recipient_account_id, \
                 shared_event_id, source_ip_address, \
@@ -257,7 +265,10 @@ async fn read_portal(ctx: &SessionContext) -> DfResult<Vec<PortalCall>> {
 }
 
 async fn read_used(ctx: &SessionContext) -> DfResult<Vec<(String, Signer, Usage)>> {
-    let (principal, principal_type) = (strip_comments(PRINCIPAL_SQL), strip_comments(PRINCIPAL_TYPE_SQL));
+    let (principal, principal_type) = (
+        strip_comments(PRINCIPAL_SQL),
+        strip_comments(PRINCIPAL_TYPE_SQL),
+    );
     let sql = format!(
         "SELECT user_identity_access_key_id AS key, max({principal_type}) AS kind, \
                 max({principal}) AS principal, max(user_identity_arn) AS arn, \
@@ -323,7 +334,11 @@ impl<'a> Columns<'a> {
                     .batch
                     .column_by_name(name)
                     .unwrap_or_else(|| panic!("column {name} is in the query"));
-                let to = if text { DataType::Utf8 } else { DataType::Int64 };
+                let to = if text {
+                    DataType::Utf8
+                } else {
+                    DataType::Int64
+                };
                 arrow::compute::cast(column, &to).expect("text and integers cast")
             })
             .clone()
@@ -349,7 +364,10 @@ impl<'a> Columns<'a> {
     }
 }
 
-fn to_batch(rows: &[(String, Signer, Option<Usage>)], resolved: &[Resolved]) -> DfResult<RecordBatch> {
+fn to_batch(
+    rows: &[(String, Signer, Option<Usage>)],
+    resolved: &[Resolved],
+) -> DfResult<RecordBatch> {
     let text = |f: &dyn Fn(usize) -> Option<String>| -> ArrayRef {
         Arc::new((0..rows.len()).map(f).collect::<StringArray>())
     };
@@ -365,8 +383,9 @@ fn to_batch(rows: &[(String, Signer, Option<Usage>)], resolved: &[Resolved]) -> 
     let usage = |i: usize| rows[i].2.as_ref();
     let signer = |i: usize| (!rows[i].1.principal.is_empty()).then_some(&rows[i].1);
 
-    let mut chain = ListBuilder::new(StructBuilder::from_fields(hop_fields(), 0))
-        .with_field(Arc::new(Field::new("item", DataType::Struct(hop_fields()), true)));
+    let mut chain = ListBuilder::new(StructBuilder::from_fields(hop_fields(), 0)).with_field(
+        Arc::new(Field::new("item", DataType::Struct(hop_fields()), true)),
+    );
     for r in resolved {
         let hops = chain.values();
         for hop in &r.chain {
@@ -416,9 +435,21 @@ fn to_batch(rows: &[(String, Signer, Option<Usage>)], resolved: &[Resolved]) -> 
         Arc::new(chain.finish()),
         time(&|i| usage(i).and_then(|u| u.first_used)),
         time(&|i| usage(i).and_then(|u| u.last_used)),
-        Arc::new((0..rows.len()).map(|i| usage(i).map_or(0, |u| u.events)).collect::<Int64Array>()),
-        Arc::new((0..rows.len()).map(|i| usage(i).map_or(0, |u| u.source_ips)).collect::<Int64Array>()),
-        Arc::new((0..rows.len()).map(|i| signer(i).map(|s| s.from_console)).collect::<BooleanArray>()),
+        Arc::new(
+            (0..rows.len())
+                .map(|i| usage(i).map_or(0, |u| u.events))
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(
+            (0..rows.len())
+                .map(|i| usage(i).map_or(0, |u| u.source_ips))
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(
+            (0..rows.len())
+                .map(|i| signer(i).map(|s| s.from_console))
+                .collect::<BooleanArray>(),
+        ),
     ];
     Ok(RecordBatch::try_new(SCHEMA.clone(), columns)?)
 }

@@ -35,7 +35,10 @@ pub const CREDENTIALS: &str = "__credentials";
 /// Registers `attribution`, `sessions` and `principals` on `ctx`, whose `events` is
 /// already registered; `all_events` is the whole dataset (the window left out).
 pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) -> Result<()> {
-    ctx.register_table(CREDENTIALS, Arc::new(credentials::CredentialsTable::new(all_events)))?;
+    ctx.register_table(
+        CREDENTIALS,
+        Arc::new(credentials::CredentialsTable::new(all_events)),
+    )?;
     let views = [
         ("attribution", attribution_sql()),
         ("sessions", SESSIONS_SQL.to_string()),

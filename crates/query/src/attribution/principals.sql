@@ -1,6 +1,15 @@
 -- One row per principal (kind 'principal') and per resolved actor (kind 'actor').
+WITH identities AS (
+  SELECT 'principal' AS kind, principal AS id, principal_type AS type,
+         account_id, event_time, source_ip_address, user_agent, access_key_id, aws_region, error_code
+  FROM attribution
+  UNION ALL
+  SELECT 'actor' AS kind, actor AS id, actor_type AS type,
+         account_id, event_time, source_ip_address, user_agent, access_key_id, aws_region, error_code
+  FROM attribution
+)
 SELECT
-  'principal' AS kind, principal AS id, principal_type AS type,
+  kind, id, type,
   array_sort(array_agg(DISTINCT account_id)) AS accounts,
   min(event_time) AS first_seen, max(event_time) AS last_seen, count(*) AS events,
   count(DISTINCT source_ip_address) AS source_ips,
@@ -8,17 +17,5 @@ SELECT
   array_sort(array_agg(DISTINCT access_key_id) FILTER (WHERE access_key_id IS NOT NULL)) AS access_keys,
   array_sort(array_agg(DISTINCT aws_region)) AS regions,
   count(error_code) AS errors
-FROM attribution
-GROUP BY principal, principal_type
-UNION ALL
-SELECT
-  'actor' AS kind, actor AS id, actor_type AS type,
-  array_sort(array_agg(DISTINCT account_id)) AS accounts,
-  min(event_time) AS first_seen, max(event_time) AS last_seen, count(*) AS events,
-  count(DISTINCT source_ip_address) AS source_ips,
-  array_sort(array_agg(DISTINCT user_agent_family(user_agent))) AS user_agent_families,
-  array_sort(array_agg(DISTINCT access_key_id) FILTER (WHERE access_key_id IS NOT NULL)) AS access_keys,
-  array_sort(array_agg(DISTINCT aws_region)) AS regions,
-  count(error_code) AS errors
-FROM attribution
-GROUP BY actor, actor_type
+FROM identities
+GROUP BY kind, id, type

@@ -211,7 +211,12 @@ impl Resolver {
         self.resolve_inner(key, signer, &mut visiting)
     }
 
-    fn resolve_inner(&mut self, key: &str, signer: &Signer, visiting: &mut HashSet<String>) -> Resolved {
+    fn resolve_inner(
+        &mut self,
+        key: &str,
+        signer: &Signer,
+        visiting: &mut HashSet<String>,
+    ) -> Resolved {
         if let Some(done) = self.memo.get(key) {
             return done.clone();
         }
@@ -240,7 +245,10 @@ impl Resolver {
         let caller = &call.signer;
         let (actor, method, mut chain, carried) = match call.api.as_str() {
             "AssumeRoleWithSAML" => {
-                let role = signer.role_name.clone().or_else(|| role_of(call.issued_arn.as_deref()));
+                let role = signer
+                    .role_name
+                    .clone()
+                    .or_else(|| role_of(call.issued_arn.as_deref()));
                 match role
                     .as_deref()
                     .and_then(identity_center_permission_set)
@@ -404,7 +412,8 @@ fn fallback(key: &str, signer: &Signer) -> Resolved {
         issuing_event_id: None,
         issuing_api: None,
     };
-    let (actor, method) = if LONG_TERM_TYPES.contains(&signer.kind.as_str()) && signer.from_console {
+    let (actor, method) = if LONG_TERM_TYPES.contains(&signer.kind.as_str()) && signer.from_console
+    {
         (signer_actor(signer), Method::Direct)
     } else if let Some(source) = &signer.source_identity {
         (
@@ -480,7 +489,11 @@ mod tests {
     }
 
     fn hop_ids(resolved: &Resolved) -> Vec<Option<String>> {
-        resolved.chain.iter().map(|h| h.issuing_event_id.clone()).collect()
+        resolved
+            .chain
+            .iter()
+            .map(|h| h.issuing_event_id.clone())
+            .collect()
     }
 
     #[test]
@@ -490,7 +503,11 @@ mod tests {
         let b = session("222222222222", "Deployer", "alice", "ASIA2");
         let c = session("333333333333", "Auditor", "alice", "ASIA3");
         let mut resolver = Resolver::new(
-            vec![assume("e1", alice.clone(), &a), assume("e2", a, &b), assume("e3", b, &c.clone())],
+            vec![
+                assume("e1", alice.clone(), &a),
+                assume("e2", a, &b),
+                assume("e3", b, &c.clone()),
+            ],
             vec![],
         );
         let got = resolver.resolve("ASIA3", &c);
@@ -499,7 +516,12 @@ mod tests {
         assert_eq!(got.method, Method::StsChain);
         assert_eq!(
             hop_ids(&got),
-            [None, Some("e1".into()), Some("e2".into()), Some("e3".into())]
+            [
+                None,
+                Some("e1".into()),
+                Some("e2".into()),
+                Some("e3".into())
+            ]
         );
         assert_eq!(got.chain[0].access_key_id.as_deref(), Some("AKIAALICE"));
         assert_eq!(got.chain[3].arn, c.arn);
@@ -509,7 +531,10 @@ mod tests {
     fn a_cycle_ends_unresolved_instead_of_looping() {
         let a = session("111111111111", "A", "x", "ASIAA");
         let b = session("111111111111", "B", "y", "ASIAB");
-        let mut resolver = Resolver::new(vec![assume("e1", b.clone(), &a), assume("e2", a.clone(), &b)], vec![]);
+        let mut resolver = Resolver::new(
+            vec![assume("e1", b.clone(), &a), assume("e2", a.clone(), &b)],
+            vec![],
+        );
         let got = resolver.resolve("ASIAA", &a);
         assert_eq!(got.method, Method::Unresolved);
         assert!(got.chain.len() <= 3, "{:?}", got.chain);
@@ -526,11 +551,22 @@ mod tests {
         let mut with_source = session("111111111111", "DataScience", "notebook", "ASIAY");
         with_source.source_identity = Some("rosa".into());
         let got = resolver.resolve("ASIAY", &with_source);
-        assert_eq!((got.method, got.actor.id.as_str()), (Method::SourceIdentity, "rosa"));
+        assert_eq!(
+            (got.method, got.actor.id.as_str()),
+            (Method::SourceIdentity, "rosa")
+        );
 
-        let sso = session("111111111111", "AWSReservedSSO_ReadOnly_0123abcd", "quinn@example.com", "ASIAZ");
+        let sso = session(
+            "111111111111",
+            "AWSReservedSSO_ReadOnly_0123abcd",
+            "quinn@example.com",
+            "ASIAZ",
+        );
         let got = resolver.resolve("ASIAZ", &sso);
-        assert_eq!((got.method, got.actor.id.as_str()), (Method::SessionName, "quinn@example.com"));
+        assert_eq!(
+            (got.method, got.actor.id.as_str()),
+            (Method::SessionName, "quinn@example.com")
+        );
     }
 
     #[test]
@@ -540,7 +576,10 @@ mod tests {
         let second = session("111111111111", "Work", "rosa-work", "ASIA2");
         let mut resolver = Resolver::new(vec![assume("e2", first, &second)], vec![]);
         let got = resolver.resolve("ASIA2", &second);
-        assert_eq!((got.method, got.actor.id.as_str()), (Method::SourceIdentity, "rosa"));
+        assert_eq!(
+            (got.method, got.actor.id.as_str()),
+            (Method::SourceIdentity, "rosa")
+        );
         assert_eq!(hop_ids(&got), [None, Some("e2".into())]);
     }
 
@@ -568,13 +607,23 @@ mod tests {
         // With only the role account's copy, the caller's account is all there is.
         let mut resolver = Resolver::new(vec![copy], vec![]);
         let got = resolver.resolve("ASIA2", &target);
-        assert_eq!((got.method, got.actor.kind.as_str()), (Method::Unresolved, "AWSAccount"));
+        assert_eq!(
+            (got.method, got.actor.kind.as_str()),
+            (Method::Unresolved, "AWSAccount")
+        );
     }
 
     #[test]
     fn federation_names_the_subject() {
         let role = session("111111111111", "Okta-Engineer", "priya", "ASIAS");
-        let mut call = assume("saml", Signer { kind: "SAMLUser".into(), ..Signer::default() }, &role);
+        let mut call = assume(
+            "saml",
+            Signer {
+                kind: "SAMLUser".into(),
+                ..Signer::default()
+            },
+            &role,
+        );
         call.api = "AssumeRoleWithSAML".into();
         call.subject = Some("priya@example.com".into());
         call.subject_provider = Some("arn:aws:iam::111111111111:saml-provider/Okta".into());
@@ -587,8 +636,20 @@ mod tests {
 
     #[test]
     fn identity_center_links_the_portal_call() {
-        let role = session("222222222222", "AWSReservedSSO_PowerUser_0123abcd", "jo@example.com", "ASIAI");
-        let mut call = assume("saml", Signer { kind: "SAMLUser".into(), ..Signer::default() }, &role);
+        let role = session(
+            "222222222222",
+            "AWSReservedSSO_PowerUser_0123abcd",
+            "jo@example.com",
+            "ASIAI",
+        );
+        let mut call = assume(
+            "saml",
+            Signer {
+                kind: "SAMLUser".into(),
+                ..Signer::default()
+            },
+            &role,
+        );
         call.api = "AssumeRoleWithSAML".into();
         call.account_id = "222222222222".into();
         call.event_time_us = 100_000_000;
@@ -597,7 +658,9 @@ mod tests {
             event_id: id.into(),
             event_time_us: t,
             user_id: format!("user-{id}"),
-            identity_store_arn: Some("arn:aws:identitystore::111111111111:identitystore/d-1".into()),
+            identity_store_arn: Some(
+                "arn:aws:identitystore::111111111111:identitystore/d-1".into(),
+            ),
             account_id: "222222222222".into(),
             role_name: set.into(),
             source_ip: Some("198.51.100.7".into()),
@@ -617,8 +680,14 @@ mod tests {
 
     #[test]
     fn permission_sets_come_from_reserved_role_names() {
-        assert_eq!(identity_center_permission_set("AWSReservedSSO_PowerUser_0123abcd"), Some("PowerUser"));
-        assert_eq!(identity_center_permission_set("AWSReservedSSO_Read_Only_0123"), Some("Read_Only"));
+        assert_eq!(
+            identity_center_permission_set("AWSReservedSSO_PowerUser_0123abcd"),
+            Some("PowerUser")
+        );
+        assert_eq!(
+            identity_center_permission_set("AWSReservedSSO_Read_Only_0123"),
+            Some("Read_Only")
+        );
         assert_eq!(identity_center_permission_set("Admin"), None);
     }
 }

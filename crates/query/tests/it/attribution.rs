@@ -72,7 +72,9 @@ async fn chain_issuers(ctx: &SessionContext, event_id: &str) -> Vec<String> {
 async fn every_scenario_event_is_attributed_as_the_ground_truth_says() {
     let tmp = tempfile::tempdir().unwrap();
     let (dataset, truth) = generated(tmp.path());
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
     assert!(truth.sessions.len() >= 9, "{}", truth.sessions.len());
 
     let mut checked = 0;
@@ -94,13 +96,29 @@ async fn every_scenario_event_is_attributed_as_the_ground_truth_says() {
             assert_eq!(got.len(), 1, "{}: event {event_id}", session.scenario);
             let got = &got[0];
             let context = format!("{} event {event_id}: {got:?}", session.scenario);
-            assert_eq!(got["actor"].as_deref(), Some(session.actor.id.as_str()), "{context}");
-            assert_eq!(got["actor_type"].as_deref(), Some(session.actor.kind.as_str()), "{context}");
+            assert_eq!(
+                got["actor"].as_deref(),
+                Some(session.actor.id.as_str()),
+                "{context}"
+            );
+            assert_eq!(
+                got["actor_type"].as_deref(),
+                Some(session.actor.kind.as_str()),
+                "{context}"
+            );
             assert_eq!(got["actor_provider"], session.actor.provider, "{context}");
-            assert_eq!(got["method"].as_deref(), Some(session.method.as_str()), "{context}");
+            assert_eq!(
+                got["method"].as_deref(),
+                Some(session.method.as_str()),
+                "{context}"
+            );
             // The chain ends at the key the event was signed with.
             if got["access_key_id"].as_deref() == Some(session.access_key_id.as_str()) {
-                assert_eq!(chain_issuers(&ctx, event_id).await, want_issuers, "{context}");
+                assert_eq!(
+                    chain_issuers(&ctx, event_id).await,
+                    want_issuers,
+                    "{context}"
+                );
             }
             checked += 1;
         }
@@ -112,24 +130,48 @@ async fn every_scenario_event_is_attributed_as_the_ground_truth_says() {
 async fn cross_account_copies_and_assume_root_reach_the_caller() {
     let tmp = tempfile::tempdir().unwrap();
     let (dataset, truth) = generated(tmp.path());
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
 
     let chain = truth
         .sessions
         .iter()
         .find(|s| s.scenario == "role_chain_cross_account")
         .unwrap();
-    let hop = chain.hops.iter().find(|h| h.issuing_event_copy_id.is_some()).unwrap();
+    let hop = chain
+        .hops
+        .iter()
+        .find(|h| h.issuing_event_copy_id.is_some())
+        .unwrap();
     let copy = hop.issuing_event_copy_id.as_ref().unwrap();
-    let got = rows(&ctx, &format!("SELECT principal_type, actor, method FROM attribution WHERE event_id = '{copy}'")).await;
+    let got = rows(
+        &ctx,
+        &format!("SELECT principal_type, actor, method FROM attribution WHERE event_id = '{copy}'"),
+    )
+    .await;
     assert_eq!(got[0]["principal_type"].as_deref(), Some("AWSAccount"));
     assert_eq!(got[0]["actor"].as_deref(), Some(chain.actor.id.as_str()));
     assert_eq!(got[0]["method"].as_deref(), Some("sts_chain"));
 
-    let root = truth.root_usage.iter().find(|r| r.kind == "assume_root").unwrap();
+    let root = truth
+        .root_usage
+        .iter()
+        .find(|r| r.kind == "assume_root")
+        .unwrap();
     let actor = root.actor.as_ref().unwrap();
-    let got = rows(&ctx, &format!("SELECT principal, actor, method FROM attribution WHERE event_id = '{}'", root.event_id)).await;
-    assert!(got[0]["principal"].as_deref().unwrap().ends_with(":root"), "{got:?}");
+    let got = rows(
+        &ctx,
+        &format!(
+            "SELECT principal, actor, method FROM attribution WHERE event_id = '{}'",
+            root.event_id
+        ),
+    )
+    .await;
+    assert!(
+        got[0]["principal"].as_deref().unwrap().ends_with(":root"),
+        "{got:?}"
+    );
     assert_eq!(got[0]["actor"].as_deref(), Some(actor.id.as_str()));
     assert_eq!(got[0]["method"].as_deref(), Some("sts_chain"));
 
@@ -138,19 +180,35 @@ async fn cross_account_copies_and_assume_root_reach_the_caller() {
         scalar(&ctx, "SELECT count(*) FROM attribution").await,
         scalar(&ctx, "SELECT count(*) FROM events").await
     );
-    assert_eq!(scalar(&ctx, "SELECT count(*) FROM attribution WHERE actor IS NULL OR method IS NULL").await, 0);
+    assert_eq!(
+        scalar(
+            &ctx,
+            "SELECT count(*) FROM attribution WHERE actor IS NULL OR method IS NULL"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         scalar(&ctx, "SELECT count(DISTINCT user_identity_access_key_id) FROM events WHERE user_identity_access_key_id LIKE 'ASIA%'").await,
         scalar(&ctx, "SELECT count(*) FROM sessions WHERE event_count > 0").await
     );
-    assert_eq!(scalar(&ctx, "SELECT count(*) - count(DISTINCT access_key_id) FROM sessions").await, 0);
+    assert_eq!(
+        scalar(
+            &ctx,
+            "SELECT count(*) - count(DISTINCT access_key_id) FROM sessions"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
 async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
     let tmp = tempfile::tempdir().unwrap();
     let (dataset, _) = samples_dataset(tmp.path());
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default()).await.unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
     let got = rows(
         &ctx,
         "SELECT principal_type, principal, actor, method FROM attribution \
@@ -163,11 +221,15 @@ async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
         let principal = row["principal"].clone().unwrap();
         let method = row["method"].clone().unwrap();
         match kind.as_str() {
-            "Root" => assert!(principal.starts_with("arn:aws:iam::") && principal.ends_with(":root"), "{row:?}"),
+            "Root" => assert!(
+                principal.starts_with("arn:aws:iam::") && principal.ends_with(":root"),
+                "{row:?}"
+            ),
             // A failed sign-in with a wrong user name hides the name: nobody to name.
             "IAMUser" => assert!(
                 principal.contains(":user/")
-                    || principal.starts_with("unknown:IAMUser:") && principal.ends_with("/HIDDEN_DUE_TO_SECURITY_REASONS"),
+                    || principal.starts_with("unknown:IAMUser:")
+                        && principal.ends_with("/HIDDEN_DUE_TO_SECURITY_REASONS"),
                 "{row:?}"
             ),
             "AssumedRole" => assert!(principal.contains(":assumed-role/"), "{row:?}"),
@@ -177,8 +239,12 @@ async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
             "none" => assert!(principal.starts_with("unknown:none:"), "{row:?}"),
             other => panic!("a type the samples do not hold: {other} {row:?}"),
         }
-        if matches!(kind.as_str(), "Root" | "IAMUser" | "AWSService") && !method.starts_with("sts") {
-            assert!(["direct", "unresolved"].contains(&method.as_str()), "{row:?}");
+        if matches!(kind.as_str(), "Root" | "IAMUser" | "AWSService") && !method.starts_with("sts")
+        {
+            assert!(
+                ["direct", "unresolved"].contains(&method.as_str()),
+                "{row:?}"
+            );
         }
         types.insert(kind);
     }
