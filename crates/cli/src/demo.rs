@@ -51,6 +51,13 @@ const QUESTIONS: &[(&str, &str)] = &[
                 count(*) AS events, count(DISTINCT source_ip_address) AS source_ips \
          FROM events GROUP BY 1 ORDER BY events DESC, principal LIMIT 10",
     ),
+    (
+        "Who is behind role and federated sessions (attribution, AWS services left out)",
+        "SELECT actor, actor_type, method, count(*) AS events, count(DISTINCT principal) AS sessions \
+         FROM attribution \
+         WHERE principal_type IN ('AssumedRole', 'FederatedUser') AND actor_type <> 'AWSService' \
+         GROUP BY 1, 2, 3 ORDER BY events DESC, actor LIMIT 12",
+    ),
 ];
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
@@ -115,8 +122,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             }
         );
         println!(
-            "The ground truth also holds {} sessions with known origins and {} shared identities:\n\
-             attribution and shared-identity findings are on the way.",
+            "The ground truth also holds {} sessions with known origins (`trailscope who` and the\n\
+             `attribution` view resolve them) and {} shared identities (findings are on the way).",
             truth.sessions.len(),
             truth.shared_identities.len()
         );
