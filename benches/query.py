@@ -134,8 +134,17 @@ def main():
 
     # Attribution: resolving every credential vs a plain scan of the identity columns.
     pair = {
+        # Every column of userIdentity that attribution reads.
         "identity_scan": "SELECT count(*) AS events, count(DISTINCT user_identity_arn) AS arns, "
-                         "count(DISTINCT user_identity_access_key_id) AS keys FROM events",
+                         "count(DISTINCT user_identity_access_key_id) AS keys, max(user_identity_type), "
+                         "max(user_identity_principal_id), max(user_identity_account_id), "
+                         "max(user_identity_user_name), max(user_identity_invoked_by), "
+                         "max(user_identity_identity_provider), max(session_issuer_arn), "
+                         "max(session_issuer_user_name), max(session_source_identity), "
+                         "max(on_behalf_of_user_id), max(on_behalf_of_identity_store_arn), "
+                         "bool_or(session_credential_from_console) FROM events",
+        "identity_scan_narrow": "SELECT count(*) AS events, count(DISTINCT user_identity_arn) AS arns, "
+                                "count(DISTINCT user_identity_access_key_id) AS keys FROM events",
         "attribution": "SELECT count(*) AS events, count(DISTINCT actor) AS actors, "
                        "count(DISTINCT method) AS methods FROM attribution",
     }

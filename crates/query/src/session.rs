@@ -46,7 +46,7 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     if let Some(partitions) = options.target_partitions {
         config = config.with_target_partitions(partitions.max(1));
     }
-    let mut ctx = SessionContext::new_with_config(config);
+    let mut ctx = new_context(config);
     udf::register_all(&mut ctx)?;
     let location = format!(
         "{}/",
@@ -72,6 +72,20 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     let all_events = ctx.table_provider(source).await?;
     attribution::register(&ctx, all_events).await?;
     Ok(ctx)
+}
+
+/// A DataFusion context without the rules that move "cheap" expressions below filters.
+///
+/// DataFusion 55 moves expressions that declare themselves leaf-like (struct field access,
+/// and every function of datafusion-functions-json) under the filters, into the scan, so
+/// `SELECT json_get_str(request_parameters, 'roleArn') FROM events WHERE event_name =
+/// 'AssumeRole'` parsed the JSON of every row, not only of the matching ones (measured:
+/// most of the time of such queries). Our JSON columns are text: parsing is not cheap.
+pub(crate) fn new_context(config: SessionConfig) -> SessionContext {
+    let ctx = SessionContext::new_with_config(config);
+    ctx.remove_optimizer_rule("extract_leaf_expressions");
+    ctx.remove_optimizer_rule("push_down_leaf_projections");
+    ctx
 }
 
 /// `SELECT * FROM __events_source WHERE ...` for the window: on `event_time`, and on

@@ -16,7 +16,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::sync::OnceCell;
 
 use super::resolve::{Issuing, PortalCall, Resolved, Resolver, Signer};
@@ -125,7 +125,7 @@ impl TableProvider for CredentialsTable {
 
 /// Reads the issuing calls, the portal calls and the used keys, and resolves every key.
 pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
-    let mut ctx = SessionContext::new();
+    let mut ctx = crate::session::new_context(SessionConfig::new());
     udf::register_all(&mut ctx)
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     ctx.register_table("events", events)?;
@@ -176,16 +176,8 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                 user_identity_arn, user_identity_access_key_id, session_source_identity, \
                 session_issuer_user_name, arn_session_name(user_identity_arn) AS signer_session, \
                 session_credential_from_console, \
-                json_get_str(response_elements, 'credentials', 'accessKeyId') AS issued_key, \
-                coalesce(json_get_str(response_elements, 'assumedRoleUser', 'arn'), \
-                         json_get_str(response_elements, 'federatedUser', 'arn')) AS issued_arn, \
-                coalesce(json_get_str(request_parameters, 'roleSessionName'), \
-                         json_get_str(request_parameters, 'name')) AS session_name, \
-                json_get_str(request_parameters, 'sourceIdentity') AS source_identity, \
-                coalesce(json_get_str(response_elements, 'subjectFromWebIdentityToken'), \
-                         json_get_str(response_elements, 'subject'), user_identity_user_name) AS subject, \
-                coalesce(user_identity_identity_provider, json_get_str(request_parameters, 'principalArn'), \
-                         json_get_str(response_elements, 'provider')) AS subject_provider \
+                request_parameters, response_elements, user_identity_user_name, \
+                user_identity_identity_provider \
          FROM events \
          WHERE event_source = 'sts.amazonaws.com' AND error_code IS NULL AND event_name IN \
                ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetSessionToken', \
@@ -195,7 +187,11 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
     for batch in ctx.sql(&sql).await?.collect().await? {
         let col = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            let Some(issued_key) = col.text("issued_key", row) else {
+            // Each document is parsed once here; one JSON function per field in SQL
+            // parsed it once per field (most of attribution's time, when measured).
+            let request = json(col.text("request_parameters", row));
+            let response = json(col.text("response_elements", row));
+            let Some(issued_key) = text_at(&response, &["credentials", "accessKeyId"]) else {
                 continue;
             };
             out.push(Issuing {
@@ -219,15 +215,37 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                     from_console: col.flag("session_credential_from_console", row),
                 },
                 issued_key,
-                issued_arn: col.text("issued_arn", row),
-                session_name: col.text("session_name", row),
-                source_identity: col.text("source_identity", row),
-                subject: col.text("subject", row),
-                subject_provider: col.text("subject_provider", row),
+                issued_arn: text_at(&response, &["assumedRoleUser", "arn"])
+                    .or_else(|| text_at(&response, &["federatedUser", "arn"])),
+                session_name: text_at(&request, &["roleSessionName"])
+                    .or_else(|| text_at(&request, &["name"])),
+                source_identity: text_at(&request, &["sourceIdentity"]),
+                subject: text_at(&response, &["subjectFromWebIdentityToken"])
+                    .or_else(|| text_at(&response, &["subject"]))
+                    .or_else(|| col.text("user_identity_user_name", row)),
+                subject_provider: col
+                    .text("user_identity_identity_provider", row)
+                    .or_else(|| text_at(&request, &["principalArn"]))
+                    .or_else(|| text_at(&response, &["provider"])),
             });
         }
     }
     Ok(out)
+}
+
+/// A JSON document of a column (`Null` when absent or not JSON).
+fn json(text: Option<String>) -> serde_json::Value {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The string at `path` in a JSON document.
+fn text_at(value: &serde_json::Value, path: &[&str]) -> Option<String> {
+    let mut at = value;
+    for key in path {
+        at = at.get(key)?;
+    }
+    at.as_str().map(str::to_string)
 }
 
 async fn read_portal(ctx: &SessionContext) -> DfResult<Vec<PortalCall>> {

@@ -108,3 +108,24 @@ async fn an_open_ended_window_keeps_the_other_side() {
     assert!(after > 0 && before > 0);
     assert_eq!(after + before + untimed, summary.records.written as i64);
 }
+
+#[tokio::test]
+async fn json_functions_run_after_filters_not_in_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, _) = samples_dataset(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let plan = explain(
+        &ctx,
+        "SELECT json_get_str(request_parameters, 'roleArn') FROM events WHERE event_name = 'AssumeRole'",
+    )
+    .await;
+    let scan = plan
+        .lines()
+        .find(|line| line.contains("DataSourceExec"))
+        .expect("a Parquet scan");
+    // DataFusion would otherwise parse every row's JSON inside the scan, before the filter.
+    assert!(!scan.contains("json_get_str"), "{plan}");
+    assert!(plan.contains("FilterExec"), "{plan}");
+}
