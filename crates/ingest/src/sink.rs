@@ -69,6 +69,11 @@ pub struct WriterOptions {
     pub target_file_bytes: usize,
     /// Partitions open at once per worker.
     pub max_open_partitions: usize,
+    /// Memory a worker's Parquet writers may hold in unfinished row groups, all open
+    /// partitions together; past it, the largest row group is written out early. Without
+    /// it a worker holds up to `max_open_partitions` full row groups, and peak memory grew
+    /// with the trail (measured: 556 MiB at 1 GiB of JSON, 1079 MiB at 10 GiB).
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for WriterOptions {
@@ -79,6 +84,7 @@ impl Default for WriterOptions {
             row_group_rows: 128 * 1024,
             target_file_bytes: 256 << 20,
             max_open_partitions: 8,
+            max_buffered_bytes: 64 << 20,
         }
     }
 }
@@ -229,7 +235,31 @@ impl PartitionSink {
             let open = partition.file.take().expect("present");
             self.staged.push(close_file(open)?);
         }
-        Ok(())
+        self.bound_buffered_memory()
+    }
+
+    /// Writes out the largest unfinished row group while the writers together hold more
+    /// than `max_buffered_bytes`.
+    fn bound_buffered_memory(&mut self) -> Result<()> {
+        loop {
+            let mut total = 0;
+            let mut largest: Option<(usize, &mut ArrowWriter<File>)> = None;
+            for partition in self.partitions.values_mut() {
+                if let Some(open) = partition.file.as_mut() {
+                    let size = open.writer.memory_size();
+                    total += size;
+                    if largest.as_ref().is_none_or(|(s, _)| size > *s) {
+                        largest = Some((size, &mut open.writer));
+                    }
+                }
+            }
+            match largest {
+                Some((size, writer)) if total > self.options.max_buffered_bytes && size > 0 => {
+                    writer.flush()?;
+                }
+                _ => return Ok(()),
+            }
+        }
     }
 
     fn close_least_recent(&mut self) -> Result<()> {

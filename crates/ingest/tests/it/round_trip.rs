@@ -70,3 +70,61 @@ fn samples_cover_what_they_should() {
     // Not trail files by name, so skipped: the 8 .txt blocks, README.md and the OTRF YAML.
     assert_eq!(summary.files.other_skipped, 10);
 }
+
+/// Row groups in every Parquet file of a dataset, and the number of files.
+fn row_groups(dataset: &std::path::Path) -> (usize, usize) {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let (mut groups, mut files) = (0, 0);
+    for day in std::fs::read_dir(dataset).unwrap() {
+        let day = day.unwrap().path();
+        if !day.is_dir()
+            || !day
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("event_date=")
+        {
+            continue;
+        }
+        for file in std::fs::read_dir(&day).unwrap() {
+            let reader =
+                SerializedFileReader::new(std::fs::File::open(file.unwrap().path()).unwrap())
+                    .unwrap();
+            groups += reader.metadata().num_row_groups();
+            files += 1;
+        }
+    }
+    (groups, files)
+}
+
+#[test]
+fn a_tight_memory_budget_writes_row_groups_early_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = vec![testdata().join("samples")];
+    let ingest_with = |name: &str, budget: Option<usize>| {
+        let dataset = tmp.path().join(name);
+        let mut options = trailscope_ingest::IngestOptions::new(inputs.clone(), dataset.clone());
+        // One worker: which copy of a duplicated event is kept does not depend on timing.
+        options.threads = 1;
+        options.writer.batch_rows = 16;
+        if let Some(budget) = budget {
+            options.writer.max_buffered_bytes = budget;
+        }
+        trailscope_ingest::ingest(&options, &trailscope_ingest::Silent).unwrap();
+        dataset
+    };
+    let roomy = ingest_with("roomy", None);
+    let tight = ingest_with("tight", Some(1));
+    let (roomy_groups, roomy_files) = row_groups(&roomy);
+    let (tight_groups, tight_files) = row_groups(&tight);
+    assert_eq!(
+        roomy_groups, roomy_files,
+        "one row group a file with room to spare"
+    );
+    assert_eq!(tight_files, roomy_files);
+    assert!(
+        tight_groups > tight_files + 10,
+        "{tight_groups} row groups in {tight_files} files"
+    );
+    assert_eq!(exported(&tight), exported(&roomy));
+}
