@@ -250,3 +250,111 @@ async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
     }
     assert!(types.len() >= 6, "{types:?}");
 }
+
+/// The two forms of Identity Center user identities around the January 2025 change
+/// (<https://docs.aws.amazon.com/singlesignon/latest/userguide/sso-cloudtrail-use-cases.html>):
+/// before, type `Unknown` with `userName`; after, type `IdentityCenterUser` with the user in
+/// `onBehalfOf`. Both are named as Identity Center users, and neither is a guess.
+#[tokio::test]
+async fn identity_center_users_before_and_after_january_2025() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("sso.json");
+    std::fs::write(
+        &trail,
+        r#"{"Records":[
+          {"eventVersion":"1.08","userIdentity":{"type":"Unknown","principalId":"111122223333",
+            "accountId":"111122223333","userName":"jane"},
+           "eventTime":"2024-11-01T10:00:00Z","eventSource":"sso.amazonaws.com","eventName":"ListAccounts",
+           "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","userAgent":"Mozilla/5.0",
+           "eventID":"00000000-0000-0000-0000-000000000001","readOnly":true,"eventType":"AwsApiCall",
+           "recipientAccountId":"111122223333"},
+          {"eventVersion":"1.10","userIdentity":{"type":"IdentityCenterUser","accountId":"111122223333",
+            "onBehalfOf":{"userId":"94482488-3041-7026-18f3-be45837cd0e4",
+              "identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1234567890"},
+            "credentialId":"EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE"},
+           "eventTime":"2025-02-01T10:00:00Z","eventSource":"sso.amazonaws.com","eventName":"ListAccounts",
+           "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","userAgent":"Mozilla/5.0",
+           "eventID":"00000000-0000-0000-0000-000000000002","readOnly":true,"eventType":"AwsApiCall",
+           "recipientAccountId":"111122223333"}
+        ]}"#,
+    )
+    .unwrap();
+    let dataset = tmp.path().join("lake");
+    ingest(&IngestOptions::new(vec![trail], dataset.clone()), &Silent).unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT principal_type, principal, actor, actor_type, actor_provider, method \
+         FROM attribution ORDER BY event_time",
+    )
+    .await;
+    let before = &got[0];
+    assert_eq!(
+        before["principal_type"].as_deref(),
+        Some("IdentityCenterUser")
+    );
+    assert_eq!(
+        before["principal"].as_deref(),
+        Some("identitycenter:111122223333/jane")
+    );
+    assert_eq!(before["method"].as_deref(), Some("direct"));
+    let after = &got[1];
+    assert_eq!(
+        after["principal_type"].as_deref(),
+        Some("IdentityCenterUser")
+    );
+    assert_eq!(
+        after["principal"].as_deref(),
+        Some(
+            "arn:aws:identitystore::111122223333:identitystore/d-1234567890/94482488-3041-7026-18f3-be45837cd0e4"
+        )
+    );
+    assert_eq!(
+        after["actor"].as_deref(),
+        Some("94482488-3041-7026-18f3-be45837cd0e4")
+    );
+    assert_eq!(
+        after["actor_provider"].as_deref(),
+        Some("arn:aws:identitystore::111122223333:identitystore/d-1234567890")
+    );
+    assert_eq!(after["method"].as_deref(), Some("direct"));
+}
+
+#[tokio::test]
+async fn every_identity_type_of_a_generated_trail_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, _) = generated(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT principal_type, count(*) AS n, count(*) FILTER (WHERE principal LIKE 'unknown:%') AS unnamed \
+         FROM attribution GROUP BY principal_type ORDER BY principal_type",
+    )
+    .await;
+    let types: Vec<&str> = got
+        .iter()
+        .map(|r| r["principal_type"].as_deref().unwrap())
+        .collect();
+    for want in [
+        "AWSAccount",
+        "AWSService",
+        "AssumedRole",
+        "FederatedUser",
+        "IAMUser",
+        "IdentityCenterUser",
+        "Root",
+        "SAMLUser",
+        "WebIdentityUser",
+    ] {
+        assert!(types.contains(&want), "{want} missing from {types:?}");
+    }
+    for row in &got {
+        if row["principal_type"].as_deref() != Some("none") {
+            assert_eq!(row["unnamed"].as_deref(), Some("0"), "{row:?}");
+        }
+    }
+}
