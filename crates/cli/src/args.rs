@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use trailscope_ingest::{Codec, IngestOptions};
+use trailscope_query::detections::{Detection, Severity};
 use trailscope_query::{QueryOptions, TimeWindow};
 use trailscope_synth::{Layout, SynthOptions};
 
@@ -41,6 +42,10 @@ pub enum Command {
     Who(WhoArgs),
     /// Every event of one actor, principal, access key or address, in time order.
     Timeline(TimelineArgs),
+    /// Run the detections and list what they find (root usage, ...).
+    Findings(FindingsArgs),
+    /// List the detections, with what each looks for and why.
+    Detections(DetectionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -491,6 +496,100 @@ impl TimelineArgs {
             output: self.format.into_config()?,
             sql: crate::attribution_cmd::timeline_sql(&of),
             subject: None,
+        })
+    }
+}
+
+/// A severity on the command line.
+fn severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| "one of info, low, medium, high, critical".to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Only these detections (repeat the option, or separate ids with commas).
+    #[arg(long = "detection", value_name = "ID", value_delimiter = ',')]
+    pub detections: Vec<String>,
+    /// Only findings of at least this severity.
+    #[arg(long, value_parser = severity, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+    /// Exit with status 1 when a finding of at least this severity fires (for scheduled
+    /// jobs and CI).
+    #[arg(long, value_parser = severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Also load the detections (`*.sql` with their header) of this directory.
+    #[arg(long = "detections", value_name = "DIR")]
+    pub extra: Option<PathBuf>,
+}
+
+/// A validated `findings` command.
+#[derive(Debug)]
+pub struct FindingsConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    /// The detections to run (built-in and extra, filtered).
+    pub detections: Vec<Detection>,
+    pub min_severity: Severity,
+    pub fail_on: Option<Severity>,
+}
+
+/// The built-in detections and those of `extra`, validated.
+fn all_detections(extra: Option<&PathBuf>) -> anyhow::Result<Vec<Detection>> {
+    let mut all = trailscope_query::detections::builtin();
+    if let Some(dir) = extra {
+        all.extend(trailscope_query::detections::load_dir(dir)?);
+    }
+    // Repeated ids are an error here rather than at the first query.
+    trailscope_query::detections::findings_sql(&all)?;
+    Ok(all)
+}
+
+impl FindingsArgs {
+    pub fn into_config(self) -> anyhow::Result<FindingsConfig> {
+        let mut detections = all_detections(self.extra.as_ref())?;
+        if !self.detections.is_empty() {
+            for id in &self.detections {
+                if !detections.iter().any(|d| &d.id == id) {
+                    bail!("no detection {id} (`trailscope detections` lists them)");
+                }
+            }
+            detections.retain(|d| self.detections.contains(&d.id));
+        }
+        Ok(FindingsConfig {
+            dataset: self.dataset.into_config()?,
+            output: self.format.into_config()?,
+            detections,
+            min_severity: self.min_severity.unwrap_or(Severity::Info),
+            fail_on: self.fail_on,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DetectionsArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Also list (and validate) the detections of this directory.
+    #[arg(long = "detections", value_name = "DIR")]
+    pub extra: Option<PathBuf>,
+}
+
+/// A validated `detections` command.
+#[derive(Debug)]
+pub struct DetectionsConfig {
+    pub output: OutputConfig,
+    pub detections: Vec<Detection>,
+}
+
+impl DetectionsArgs {
+    pub fn into_config(self) -> anyhow::Result<DetectionsConfig> {
+        Ok(DetectionsConfig {
+            detections: all_detections(self.extra.as_ref())?,
+            output: self.format.into_config()?,
         })
     }
 }

@@ -58,6 +58,11 @@ const QUESTIONS: &[(&str, &str)] = &[
          WHERE principal_type IN ('AssumedRole', 'FederatedUser') AND actor_type <> 'AWSService' \
          GROUP BY 1, 2, 3 ORDER BY events DESC, actor LIMIT 12",
     ),
+    (
+        "Findings (`trailscope findings` for all columns, `trailscope detections` for what each means)",
+        "SELECT severity, detection_id, account_id, actor, event_count, first_seen \
+         FROM findings ORDER BY severity_rank DESC, first_seen, finding_id",
+    ),
 ];
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
@@ -123,7 +128,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         );
         println!(
             "The ground truth also holds {} sessions with known origins (`trailscope who` and the\n\
-             `attribution` view resolve them) and {} shared identities (findings are on the way).",
+             `attribution` view resolve them) and {} shared identities (their detections are next).",
             truth.sessions.len(),
             truth.shared_identities.len()
         );

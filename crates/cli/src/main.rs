@@ -8,6 +8,7 @@ mod attribution_cmd;
 mod demo;
 mod errors;
 mod export_cmd;
+mod findings_cmd;
 mod ingest_cmd;
 mod output;
 mod report;
@@ -27,6 +28,8 @@ pub enum Outcome {
     Clean,
     /// The command finished, but some input could not be used (exit status 2).
     InputProblems,
+    /// Findings at or above `--fail-on` fired (exit status 1).
+    Findings,
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::InputProblems) => ExitCode::from(2),
+        Ok(Outcome::Findings) => ExitCode::from(1),
         Err(err) if errors::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("trailscope: error: {}", errors::one_line(&err));
@@ -53,6 +57,8 @@ fn run(cli: args::Cli) -> anyhow::Result<Outcome> {
         args::Command::Principals(a) => attribution_cmd::run(a.into_config()?),
         args::Command::Who(a) => attribution_cmd::run(a.into_config()?),
         args::Command::Timeline(a) => attribution_cmd::run(a.into_config()?),
+        args::Command::Findings(a) => findings_cmd::run_findings(a.into_config()?),
+        args::Command::Detections(a) => findings_cmd::run_detections(a.into_config()?),
     }
 }
 

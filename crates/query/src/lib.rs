@@ -29,6 +29,7 @@
 //! ([`attribution`]); and DataFusion's own SQL. Detections build on the same session.
 
 pub mod attribution;
+pub mod detections;
 mod session;
 pub mod udf;
 mod window;
@@ -45,6 +46,9 @@ pub enum Error {
     /// DataFusion failed (a SQL error, say).
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    /// A detection is invalid (its header, its id, or its query).
+    #[error("detection {0}")]
+    Detection(String),
     /// The dataset holds no events yet.
     #[error("dataset {0} holds no events yet (run `trailscope ingest` first)")]
     Empty(String),

@@ -71,6 +71,7 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     };
     let all_events = ctx.table_provider(source).await?;
     attribution::register(&ctx, all_events).await?;
+    crate::detections::register_findings(&ctx, &crate::detections::builtin()).await?;
     Ok(ctx)
 }
 

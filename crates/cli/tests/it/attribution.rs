@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use super::{quiet_ingest, trailscope};
 
 /// A generated trail (seed 7), ingested once for every test here, with its ground truth.
-fn dataset() -> &'static (PathBuf, serde_json::Value) {
+pub fn dataset() -> &'static (PathBuf, serde_json::Value) {
     static DATASET: OnceLock<(tempfile::TempDir, (PathBuf, serde_json::Value))> = OnceLock::new();
     let (_, out) = DATASET.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
@@ -31,7 +31,7 @@ fn dataset() -> &'static (PathBuf, serde_json::Value) {
     out
 }
 
-fn run(command: &str, lake: &Path, extra: &[&str]) -> Output {
+pub fn run(command: &str, lake: &Path, extra: &[&str]) -> Output {
     trailscope()
         .arg(command)
         .arg("-d")

@@ -4,6 +4,7 @@ mod attribution;
 mod crash;
 mod demo;
 mod exit_status;
+mod findings;
 mod sql;
 
 use std::path::{Path, PathBuf};

@@ -61,6 +61,7 @@ mod arn_service;
 mod arn_session_name;
 mod ip_in_cidr;
 mod is_aws_service_source;
+mod to_json;
 mod user_agent_family;
 
 use std::sync::Arc;
@@ -133,6 +134,7 @@ pub fn functions() -> Vec<(ScalarUDF, FunctionDoc)> {
             ScalarUDF::from(user_agent_family::UserAgentFamily::new()),
             user_agent_family::DOC,
         ),
+        (ScalarUDF::from(to_json::ToJson::new()), to_json::DOC),
     ]
 }
 

@@ -12,7 +12,7 @@ use trailscope_synth::{GroundTruth, SynthOptions, generate};
 use super::{samples_dataset, scalar};
 
 /// A small generated organization trail, ingested; with its ground truth.
-fn generated(tmp: &Path) -> (PathBuf, GroundTruth) {
+pub fn generated(tmp: &Path) -> (PathBuf, GroundTruth) {
     let mut options = SynthOptions::new(tmp.join("trail"));
     options.size_bytes = 3 << 20;
     options.days = 3;
@@ -28,7 +28,7 @@ fn generated(tmp: &Path) -> (PathBuf, GroundTruth) {
 }
 
 /// Rows of a query as strings (NULL as `None`), by column name.
-async fn rows(ctx: &SessionContext, sql: &str) -> Vec<HashMap<String, Option<String>>> {
+pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<HashMap<String, Option<String>>> {
     let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     let mut out = Vec::new();
     for batch in &batches {

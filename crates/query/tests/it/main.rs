@@ -1,6 +1,7 @@
 //! DataFusion reads what ingest writes.
 
 mod attribution;
+mod findings;
 mod window;
 
 use std::path::{Path, PathBuf};
