@@ -302,6 +302,12 @@ mod tests {
             );
         }
         assert!(findings_sql(&all).is_ok());
+        // The README's table of detections lists every one.
+        let readme = include_str!("../../../../README.md");
+        for d in &all {
+            let row = format!("| `{}` | {} |", d.id, d.severity.as_str());
+            assert!(readme.contains(&row), "README lacks {row}");
+        }
     }
 
     #[test]
