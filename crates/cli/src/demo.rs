@@ -115,7 +115,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     }
 
     let runtime = crate::runtime()?;
-    let root_events = runtime.block_on(ask(&dataset))?;
+    let (root_events, shared) = runtime.block_on(ask(&dataset))?;
     if let Some(truth) = truth {
         let expected = truth.root_usage.len() as u64;
         println!(
@@ -126,11 +126,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
                 "MISMATCH"
             }
         );
+        let expected = truth.shared_identities.len() as u64;
         println!(
-            "The ground truth also holds {} sessions with known origins (`trailscope who` and the\n\
-             `attribution` view resolve them) and {} shared identities (their detections are next).",
+            "Shared identities found: {shared}; the generator injected {expected} ({})",
+            if shared == expected {
+                "all found, none extra"
+            } else {
+                "MISMATCH"
+            }
+        );
+        println!(
+            "The ground truth also holds {} sessions with known origins: `trailscope who` and the\n\
+             `attribution` view resolve them.",
             truth.sessions.len(),
-            truth.shared_identities.len()
         );
     }
     println!(
@@ -149,8 +157,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Prints the demo's questions and answers; returns the number of root usage events.
-async fn ask(dataset: &Path) -> anyhow::Result<u64> {
+/// Asks the demo's questions; returns the root events and the shared-identity findings.
+async fn ask(dataset: &Path) -> anyhow::Result<(u64, u64)> {
     let ctx = trailscope_query::open_session(dataset, &QueryOptions::default()).await?;
     let mut root_events = 0;
     for (title, sql) in QUESTIONS {
@@ -170,5 +178,13 @@ async fn ask(dataset: &Path) -> anyhow::Result<u64> {
         print!("{}", table::render(&schema, &batches, Some(FIT))?);
     }
     println!();
-    Ok(root_events)
+    let shared = ctx
+        .sql(
+            "SELECT 1 FROM findings \
+             WHERE detection_id LIKE 'shared-%' OR detection_id = 'root-shared-console'",
+        )
+        .await?
+        .count()
+        .await? as u64;
+    Ok((root_events, shared))
 }

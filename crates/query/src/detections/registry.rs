@@ -106,6 +106,22 @@ const BUILTIN: &[(&str, &str)] = &[
         "root_assumed_session.sql",
         include_str!("builtin/root_assumed_session.sql"),
     ),
+    (
+        "root_shared_console.sql",
+        include_str!("builtin/root_shared_console.sql"),
+    ),
+    (
+        "shared_access_key.sql",
+        include_str!("builtin/shared_access_key.sql"),
+    ),
+    (
+        "shared_iam_user_console.sql",
+        include_str!("builtin/shared_iam_user_console.sql"),
+    ),
+    (
+        "shared_role_session.sql",
+        include_str!("builtin/shared_role_session.sql"),
+    ),
 ];
 
 /// The built-in detections, sorted by id.

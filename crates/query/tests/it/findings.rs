@@ -232,3 +232,88 @@ async fn a_root_sign_in_after_30_quiet_days_fires_and_one_after_10_does_not() {
         BTreeSet::from(["e4".to_string()])
     );
 }
+
+#[tokio::test]
+async fn shared_identity_ground_truth_is_found_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dataset, truth) = generated(tmp.path());
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT detection_id, account_id, evidence, array_to_string(event_ids, ',') AS ids FROM findings \
+         WHERE detection_id LIKE 'shared-%' OR detection_id = 'root-shared-console'",
+    )
+    .await;
+    let mut flagged = BTreeSet::new();
+    let mut evidence_of = HashMap::new();
+    for row in &got {
+        let evidence: serde_json::Value =
+            serde_json::from_str(row["evidence"].as_deref().unwrap()).unwrap();
+        let key = (
+            evidence["kind"].as_str().unwrap().to_string(),
+            evidence["identity"].as_str().unwrap().to_string(),
+            row["account_id"].clone().unwrap(),
+        );
+        assert!(flagged.insert(key.clone()), "{key:?} flagged twice");
+        let ids: BTreeSet<String> = row["ids"]
+            .as_deref()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        evidence_of.insert(key, (evidence, ids));
+    }
+    let wanted: BTreeSet<_> = truth
+        .shared_identities
+        .iter()
+        .map(|s| (s.kind.clone(), s.identity.clone(), s.account_id.clone()))
+        .collect();
+    assert!(wanted.len() >= 4, "{wanted:?}");
+    // Every shared identity found, and nothing else: the background is unshared.
+    assert_eq!(flagged, wanted);
+    for shared in &truth.shared_identities {
+        let (evidence, ids) = &evidence_of[&(
+            shared.kind.clone(),
+            shared.identity.clone(),
+            shared.account_id.clone(),
+        )];
+        let ips: BTreeSet<&str> = evidence["source_ips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for ip in &shared.source_ips {
+            assert!(
+                ips.contains(ip.as_str()),
+                "{} misses {ip}: {evidence}",
+                shared.scenario
+            );
+        }
+        assert!(
+            evidence["actors"].as_u64().unwrap() >= u64::from(shared.actors),
+            "{evidence}"
+        );
+        let covered = shared
+            .event_ids
+            .iter()
+            .filter(|id| ids.contains(*id))
+            .count();
+        assert!(
+            covered * 10 >= shared.event_ids.len() * 9,
+            "{}: {covered} of {}",
+            shared.scenario,
+            shared.event_ids.len()
+        );
+    }
+    for control in &truth.not_shared {
+        assert!(
+            !flagged
+                .iter()
+                .any(|(_, identity, _)| identity == &control.identity),
+            "{control:?} flagged"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+-- id: root-shared-console
+-- title: Root console used from several addresses in one day
+-- severity: critical
+-- description: Successful root console sign-ins and root console sessions from two or more source addresses on the same UTC day, whether or not the sessions overlap. One finding per account and day.
+-- rationale: Root has one password; two addresses in a day means two people (or one person and an attacker) hold it. Shared root credentials are the opposite of attribution.
+-- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html, https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1
+-- false_positives: One owner signing in from the office and later from home on the same day.
+WITH console AS (
+  SELECT coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS identity,
+         recipient_account_id AS account_id, event_id, event_time, source_ip_address AS ip, user_agent
+  FROM events
+  WHERE user_identity_type = 'Root' AND user_identity_invoked_by IS NULL
+    AND coalesce(event_type, '') <> 'AwsServiceEvent'
+    AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+    AND (session_credential_from_console
+         OR (event_name = 'ConsoleLogin' AND json_get_str(response_elements, 'ConsoleLogin') = 'Success'))
+)
+SELECT
+  identity AS principal,
+  CAST(NULL AS VARCHAR) AS actor,
+  account_id,
+  min(event_time) AS first_seen,
+  max(event_time) AS last_seen,
+  count(*) AS event_count,
+  array_agg(event_id ORDER BY event_time, event_id) AS event_ids,
+  to_json(named_struct(
+    'kind', 'root',
+    'identity', identity,
+    'day', to_char(min(event_time), '%Y-%m-%d'),
+    'actors', count(DISTINCT ip),
+    'source_ips', array_sort(array_agg(DISTINCT ip)),
+    'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(user_agent)))
+  )) AS evidence
+FROM console
+GROUP BY identity, account_id, date_trunc('day', event_time)
+HAVING count(DISTINCT ip) >= 2

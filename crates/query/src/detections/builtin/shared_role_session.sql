@@ -1,0 +1,51 @@
+-- id: shared-role-session
+-- title: Role session used by several actors at once
+-- severity: high
+-- description: One role session (the same assumed-role session ARN) used from several source addresses in turn within minutes (A, B, A), which one person or machine does not do. Thresholds: a return to an address within 30 minutes, at least 2 returns. AWS service sources (invokedBy, service host names, AWS Internal) are left out. One finding per session, over the window of interleaving.
+-- rationale: Temporary credentials belong to the session that was issued them; the same session from two places at once is credential theft (exfiltrated from an instance or a laptop) or credentials copied between people. Different session names are different sessions and never count together.
+-- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html, https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws
+-- false_positives: A session name reused on purpose by several machines (a fixed --role-session-name in scripts run from several hosts): name sessions after who runs them.
+WITH used AS (
+  SELECT user_identity_arn AS identity, recipient_account_id AS account_id,
+         user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip,
+         user_agent, vpc_endpoint_id
+  FROM events
+  WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
+    AND user_identity_invoked_by IS NULL
+    AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+),
+ordered AS (
+  SELECT *,
+    lag(ip) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS ip1,
+    lag(ip, 2) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS ip2,
+    lag(event_time, 2) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS t2
+  FROM used
+),
+returns AS (
+  SELECT identity, account_id, min(t2) AS window_start, max(event_time) AS window_end, count(*) AS returns
+  FROM ordered
+  WHERE ip = ip2 AND ip <> ip1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
+  GROUP BY identity, account_id
+  HAVING count(*) >= 2
+)
+SELECT
+  max(u.principal) AS principal,
+  CAST(NULL AS VARCHAR) AS actor,
+  u.account_id,
+  min(u.event_time) AS first_seen,
+  max(u.event_time) AS last_seen,
+  count(*) AS event_count,
+  array_agg(u.event_id ORDER BY u.event_time, u.event_id) AS event_ids,
+  to_json(named_struct(
+    'kind', 'role_session',
+    'identity', u.identity,
+    'actors', count(DISTINCT u.ip),
+    'source_ips', array_sort(array_agg(DISTINCT u.ip)),
+    'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(u.user_agent))),
+    'returns', max(r.returns),
+    'vpc_endpoints', array_sort(array_agg(DISTINCT u.vpc_endpoint_id) FILTER (WHERE u.vpc_endpoint_id IS NOT NULL))
+  )) AS evidence
+FROM used u
+JOIN returns r ON r.identity = u.identity AND r.account_id = u.account_id
+WHERE u.event_time BETWEEN r.window_start AND r.window_end
+GROUP BY u.identity, u.account_id
