@@ -122,6 +122,26 @@ const BUILTIN: &[(&str, &str)] = &[
         "shared_role_session.sql",
         include_str!("builtin/shared_role_session.sql"),
     ),
+    (
+        "iam_console_signin_without_mfa.sql",
+        include_str!("builtin/iam_console_signin_without_mfa.sql"),
+    ),
+    (
+        "access_key_created_for_another_user.sql",
+        include_str!("builtin/access_key_created_for_another_user.sql"),
+    ),
+    (
+        "cloudtrail_tampering.sql",
+        include_str!("builtin/cloudtrail_tampering.sql"),
+    ),
+    (
+        "iam_credentials_created_and_used.sql",
+        include_str!("builtin/iam_credentials_created_and_used.sql"),
+    ),
+    (
+        "access_key_human_and_automation.sql",
+        include_str!("builtin/access_key_human_and_automation.sql"),
+    ),
 ];
 
 /// The built-in detections, sorted by id.

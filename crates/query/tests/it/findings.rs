@@ -9,7 +9,7 @@ use trailscope_query::QueryOptions;
 use super::attribution::{generated, rows};
 
 /// Event ids of every finding, by detection id.
-async fn findings_by_detection(
+pub async fn findings_by_detection(
     ctx: &datafusion::prelude::SessionContext,
 ) -> HashMap<String, BTreeSet<String>> {
     let batches: Vec<RecordBatch> = ctx

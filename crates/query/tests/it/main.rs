@@ -2,6 +2,7 @@
 
 mod attribution;
 mod findings;
+mod hygiene;
 mod window;
 
 use std::path::{Path, PathBuf};
