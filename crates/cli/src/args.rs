@@ -521,7 +521,8 @@ pub struct FindingsArgs {
     /// jobs and CI).
     #[arg(long, value_parser = severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
-    /// Also load the detections (`*.sql` with their header) of this directory.
+    /// Also load the detections (`*.sql` with their header) of this directory; one with
+    /// a built-in id replaces the built-in one.
     #[arg(long = "detections", value_name = "DIR")]
     pub extra: Option<PathBuf>,
 }
@@ -537,11 +538,14 @@ pub struct FindingsConfig {
     pub fail_on: Option<Severity>,
 }
 
-/// The built-in detections and those of `extra`, validated.
+/// The built-in detections and those of `extra`, validated. A file of `extra` with a
+/// built-in id replaces that detection (to change its thresholds, say).
 fn all_detections(extra: Option<&PathBuf>) -> anyhow::Result<Vec<Detection>> {
     let mut all = trailscope_query::detections::builtin();
     if let Some(dir) = extra {
-        all.extend(trailscope_query::detections::load_dir(dir)?);
+        let own = trailscope_query::detections::load_dir(dir)?;
+        all.retain(|builtin| !own.iter().any(|d| d.id == builtin.id));
+        all.extend(own);
     }
     // Repeated ids are an error here rather than at the first query.
     trailscope_query::detections::findings_sql(&all)?;

@@ -109,10 +109,16 @@ async fn write_stream(
         }
         Format::Table => unreachable!("tables are rendered whole"),
     };
+    let mut batches = 0;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         rows += batch.num_rows() as u64;
+        batches += 1;
         sink.write_batch(&batch)?;
+    }
+    if batches == 0 {
+        // No rows still gets a CSV header (and a JSON `[]`).
+        sink.write_batch(&RecordBatch::new_empty(stream.schema()))?;
     }
     sink.finish()?;
     Ok(rows)

@@ -137,3 +137,52 @@ fn users_add_detections_from_a_directory_and_bad_ones_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn a_user_detection_with_a_built_in_id_replaces_it() {
+    let (lake, _) = dataset();
+    let before = run(
+        "findings",
+        lake,
+        &["-f", "csv", "--detection", "shared-access-key"],
+    );
+    assert_eq!(
+        String::from_utf8(before.stdout).unwrap().lines().count(),
+        2,
+        "one finding"
+    );
+    // The same detection with a stricter threshold: at least 1000 returns.
+    let text = include_str!("../../../query/src/detections/builtin/shared_access_key.sql")
+        .replace("HAVING count(*) >= 2", "HAVING count(*) >= 1000");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("stricter.sql"), text).unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let after = run(
+        "findings",
+        lake,
+        &[
+            "-f",
+            "csv",
+            "--detections",
+            dir,
+            "--detection",
+            "shared-access-key",
+        ],
+    );
+    assert!(after.status.success(), "{}", stderr(&after));
+    assert_eq!(
+        String::from_utf8(after.stdout).unwrap().lines().count(),
+        1,
+        "header only"
+    );
+    let listed = trailscope()
+        .args(["detections", "-f", "csv", "--detections", dir])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with("shared-access-key,"))
+        .unwrap();
+    assert!(row.ends_with("stricter.sql"), "{row}");
+}

@@ -243,3 +243,11 @@ fn the_shell_runs_statements_over_lines_and_describes_tables() {
         "{history}"
     );
 }
+
+#[test]
+fn no_rows_still_give_a_header_and_an_empty_array() {
+    let query = "SELECT event_id, event_name FROM events WHERE false";
+    assert_eq!(stdout(&sql(&["-f", "csv"], query)), "event_id,event_name\n");
+    assert_eq!(stdout(&sql(&["-f", "json"], query)).trim(), "[]");
+    assert_eq!(stdout(&sql(&["-f", "jsonl"], query)), "");
+}
