@@ -21,7 +21,7 @@ SELECT
   )) AS evidence
 FROM events e
 JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
-WHERE e.event_name = 'CreateAccessKey' AND e.error_code IS NULL
+WHERE e.event_name = 'CreateAccessKey' AND a.event_name = 'CreateAccessKey' AND e.error_code IS NULL
   AND json_get_str(e.request_parameters, 'userName') IS NOT NULL
   AND (e.user_identity_type <> 'IAMUser'
        OR e.user_identity_user_name IS NULL

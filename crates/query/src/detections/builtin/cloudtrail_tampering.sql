@@ -23,7 +23,10 @@ SELECT
   )) AS evidence
 FROM events e
 JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
-WHERE e.event_source = 'cloudtrail.amazonaws.com'
+-- The same filter on both sides, so that neither reads more than CloudTrail's own calls.
+WHERE a.event_source = 'cloudtrail.amazonaws.com'
+  AND a.event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors')
+  AND e.event_source = 'cloudtrail.amazonaws.com'
   AND (
     e.event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail')
     OR (e.event_name = 'PutEventSelectors' AND (

@@ -12,15 +12,16 @@ WITH created AS (
          a.principal AS creator, a.actor AS creator_actor
   FROM events e
   JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
-  WHERE e.event_name = 'CreateAccessKey' AND e.error_code IS NULL
+  WHERE e.event_name = 'CreateAccessKey' AND a.event_name = 'CreateAccessKey' AND e.error_code IS NULL
     AND json_get_str(e.response_elements, 'accessKey', 'accessKeyId') IS NOT NULL
 ),
 used AS (
   SELECT c.event_id AS created_event, c.event_time AS created_at, c.account_id, c.new_key, c.for_user,
-         c.creator, c.creator_actor, u.event_id, u.event_time, u.principal, u.source_ip_address
+         c.creator, c.creator_actor, u.event_id, u.event_time,
+         u.user_identity_arn AS principal, u.source_ip_address
   FROM created c
-  JOIN attribution u ON u.access_key_id = c.new_key
-  WHERE u.principal <> c.creator
+  JOIN events u ON u.user_identity_access_key_id = c.new_key
+  WHERE u.user_identity_arn <> c.creator
     AND u.event_time >= c.event_time
     AND CAST(u.event_time AS BIGINT) - CAST(c.event_time AS BIGINT) <= 60 * 60 * 1000000
 )

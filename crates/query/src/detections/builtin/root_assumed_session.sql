@@ -6,20 +6,20 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html
 -- false_positives: Planned privileged tasks (unlocking a bucket policy, deleting root credentials) run by the security team.
 SELECT
-  a.principal,
-  a.actor,
-  a.account_id,
-  min(a.event_time) AS first_seen,
-  max(a.event_time) AS last_seen,
+  coalesce(e.user_identity_arn, concat('arn:aws:iam::', e.recipient_account_id, ':root')) AS principal,
+  s.actor,
+  e.recipient_account_id AS account_id,
+  min(e.event_time) AS first_seen,
+  max(e.event_time) AS last_seen,
   count(*) AS event_count,
-  array_agg(a.event_id ORDER BY a.event_time, a.event_id) AS event_ids,
+  array_agg(e.event_id ORDER BY e.event_time, e.event_id) AS event_ids,
   to_json(named_struct(
-    'access_key_id', a.access_key_id,
-    'assume_root_event_id', a.session_issuing_event_id,
-    'method', a.method,
-    'event_names', array_sort(array_agg(DISTINCT a.event_name))
+    'access_key_id', e.user_identity_access_key_id,
+    'assume_root_event_id', s.issuing_event_id,
+    'method', s.method,
+    'event_names', array_sort(array_agg(DISTINCT e.event_name))
   )) AS evidence
-FROM attribution a
-JOIN events e ON e.event_id = a.event_id AND e.recipient_account_id = a.account_id
+FROM events e
+LEFT JOIN sessions s ON s.access_key_id = e.user_identity_access_key_id
 WHERE e.user_identity_type = 'Root' AND e.session_assumed_root
-GROUP BY a.principal, a.actor, a.account_id, a.access_key_id, a.session_issuing_event_id, a.method
+GROUP BY 1, s.actor, e.recipient_account_id, e.user_identity_access_key_id, s.issuing_event_id, s.method

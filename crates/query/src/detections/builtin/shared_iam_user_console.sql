@@ -15,12 +15,19 @@ WITH used AS (
     AND user_identity_invoked_by IS NULL
     AND NOT coalesce(is_aws_service_source(source_ip_address), true)
 ),
+-- Only identities seen from two or more addresses can interleave: the window below then
+-- sorts few rows, not every event of every identity.
+candidates AS (
+  SELECT identity, account_id FROM used GROUP BY identity, account_id HAVING count(DISTINCT ip) >= 2
+),
 ordered AS (
-  SELECT *,
-    lag(ip) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS ip1,
-    lag(ip, 2) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS ip2,
-    lag(event_time, 2) OVER (PARTITION BY identity, account_id ORDER BY event_time, event_id) AS t2
-  FROM used
+  SELECT u.identity, u.account_id, u.event_time, u.ip,
+    lag(u.ip) OVER (PARTITION BY u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip1,
+    lag(u.ip, 2) OVER (PARTITION BY u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip2,
+    lag(u.event_time, 2) OVER (PARTITION BY u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS t2
+  -- The small side first: DataFusion builds its hash table from the left input.
+  FROM candidates c
+  JOIN used u ON c.identity = u.identity AND c.account_id = u.account_id
 ),
 returns AS (
   SELECT identity, account_id, min(t2) AS window_start, max(event_time) AS window_end, count(*) AS returns
@@ -46,7 +53,7 @@ SELECT
     'returns', max(r.returns),
     'vpc_endpoints', array_sort(array_agg(DISTINCT u.vpc_endpoint_id) FILTER (WHERE u.vpc_endpoint_id IS NOT NULL))
   )) AS evidence
-FROM used u
-JOIN returns r ON r.identity = u.identity AND r.account_id = u.account_id
+FROM returns r
+JOIN used u ON r.identity = u.identity AND r.account_id = u.account_id
 WHERE u.event_time BETWEEN r.window_start AND r.window_end
 GROUP BY u.identity, u.account_id
