@@ -3,4 +3,5 @@
 mod bad_input;
 mod common;
 mod incremental;
+mod mutations;
 mod round_trip;
