@@ -64,6 +64,11 @@ pub struct Detection {
     pub source: String,
 }
 
+/// Identities used from several addresses in turn, for the shared-identity detections
+/// (and any user detection): see `interleaved.sql`.
+pub const INTERLEAVED: &str = "__interleaved";
+const INTERLEAVED_SQL: &str = include_str!("interleaved.sql");
+
 /// The built-in detections' files, embedded.
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -293,6 +298,9 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
 /// Registers the view `findings` over `detections` on `ctx`; each detection is planned
 /// first on its own, so a bad one is named.
 pub async fn register_findings(ctx: &SessionContext, detections: &[Detection]) -> Result<()> {
+    let interleaved = ctx.sql(INTERLEAVED_SQL).await?.into_view();
+    ctx.deregister_table(INTERLEAVED)?;
+    ctx.register_table(INTERLEAVED, interleaved)?;
     for d in detections {
         ctx.sql(&findings_sql(std::slice::from_ref(d))?)
             .await

@@ -1,0 +1,59 @@
+-- The activity of identities used from several addresses in turn: the shared-identity
+-- detections select from it by kind (access_key, role_session, iam_user).
+--
+-- A person who moves from one network to another produces runs that follow each other
+-- (A A A, then B B B); several people produce runs that interleave (A, B, A, B). An
+-- identity is kept when its activity returns to an address it left less than 30 minutes
+-- before, at least twice; the rows are its events within the span of interleaving, with
+-- the number of returns. AWS service sources (invokedBy, service host names, AWS
+-- Internal) are left out.
+WITH used AS (
+  -- Long-term access keys.
+  SELECT 'access_key' AS kind, user_identity_access_key_id AS identity, recipient_account_id AS account_id,
+         user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
+  FROM events
+  WHERE user_identity_access_key_id LIKE 'AKIA%'
+    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+  UNION ALL
+  -- Role sessions: one session ARN (different session names are different sessions).
+  SELECT 'role_session' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
+         user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
+  FROM events
+  WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
+    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+  UNION ALL
+  -- IAM users' console sign-ins and console sessions together.
+  SELECT 'iam_user' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
+         user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
+  FROM events
+  WHERE user_identity_type = 'IAMUser' AND user_identity_arn IS NOT NULL
+    AND (session_credential_from_console OR event_name = 'ConsoleLogin')
+    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+),
+-- Only identities seen from two or more addresses can interleave: the window below then
+-- sorts few rows, not every event of every identity.
+candidates AS (
+  SELECT kind, identity, account_id FROM used
+  GROUP BY kind, identity, account_id HAVING count(DISTINCT ip) >= 2
+),
+ordered AS (
+  SELECT u.kind, u.identity, u.account_id, u.event_time, u.ip,
+    lag(u.ip) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip1,
+    lag(u.ip, 2) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip2,
+    lag(u.event_time, 2) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS t2
+  -- The small side first: DataFusion builds its hash table from the left input.
+  FROM candidates c
+  JOIN used u ON c.kind = u.kind AND c.identity = u.identity AND c.account_id = u.account_id
+),
+returns AS (
+  SELECT kind, identity, account_id, min(t2) AS window_start, max(event_time) AS window_end, count(*) AS returns
+  FROM ordered
+  WHERE ip = ip2 AND ip <> ip1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
+  GROUP BY kind, identity, account_id
+  HAVING count(*) >= 2
+)
+SELECT u.kind, u.identity, u.account_id, u.principal, u.event_id, u.event_time, u.ip, u.user_agent,
+       u.vpc_endpoint_id, r.returns
+FROM returns r
+JOIN used u ON r.kind = u.kind AND r.identity = u.identity AND r.account_id = u.account_id
+WHERE u.event_time BETWEEN r.window_start AND r.window_end
