@@ -4,8 +4,7 @@
 -- A person who moves from one network to another produces runs that follow each other
 -- (A A A, then B B B); several people produce runs that interleave (A, B, A, B). An
 -- identity is kept when its activity returns to an address it left less than 30 minutes
--- before, at least twice; the rows are its events within the span of interleaving, with
--- the number of returns. AWS service sources (invokedBy, service host names, AWS
+-- before, at least twice; its finding covers its events within the span of interleaving. AWS service sources (invokedBy, service host names, AWS
 -- Internal) are left out.
 WITH used AS (
   -- Long-term access keys.
@@ -52,8 +51,29 @@ returns AS (
   GROUP BY kind, identity, account_id
   HAVING count(*) >= 2
 )
-SELECT u.kind, u.identity, u.account_id, u.principal, u.event_id, u.event_time, u.ip, u.user_agent,
-       u.vpc_endpoint_id, r.returns
+-- One row per interleaving identity, in the columns of a finding (plus kind, identity
+-- and returns, for the detections to select and filter on).
+SELECT
+  u.kind,
+  u.identity,
+  max(r.returns) AS returns,
+  max(u.principal) AS principal,
+  CAST(NULL AS VARCHAR) AS actor,
+  u.account_id,
+  min(u.event_time) AS first_seen,
+  max(u.event_time) AS last_seen,
+  count(*) AS event_count,
+  array_agg(u.event_id ORDER BY u.event_time, u.event_id) AS event_ids,
+  to_json(named_struct(
+    'kind', u.kind,
+    'identity', u.identity,
+    'actors', count(DISTINCT u.ip),
+    'source_ips', array_sort(array_agg(DISTINCT u.ip)),
+    'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(u.user_agent))),
+    'returns', max(r.returns),
+    'vpc_endpoints', array_sort(array_agg(DISTINCT u.vpc_endpoint_id) FILTER (WHERE u.vpc_endpoint_id IS NOT NULL))
+  )) AS evidence
 FROM returns r
 JOIN used u ON r.kind = u.kind AND r.identity = u.identity AND r.account_id = u.account_id
 WHERE u.event_time BETWEEN r.window_start AND r.window_end
+GROUP BY u.kind, u.identity, u.account_id

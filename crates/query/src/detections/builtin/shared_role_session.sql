@@ -5,24 +5,7 @@
 -- rationale: Temporary credentials belong to the session that was issued them; the same session from two places at once is credential theft (exfiltrated from an instance or a laptop) or credentials copied between people. Different session names are different sessions and never count together.
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html, https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws
 -- false_positives: A session name reused on purpose by several machines (a fixed --role-session-name in scripts run from several hosts): name sessions after who runs them.
-SELECT
-  max(principal) AS principal,
-  CAST(NULL AS VARCHAR) AS actor,
-  account_id,
-  min(event_time) AS first_seen,
-  max(event_time) AS last_seen,
-  count(*) AS event_count,
-  array_agg(event_id ORDER BY event_time, event_id) AS event_ids,
-  to_json(named_struct(
-    'kind', kind,
-    'identity', identity,
-    'actors', count(DISTINCT ip),
-    'source_ips', array_sort(array_agg(DISTINCT ip)),
-    'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(user_agent))),
-    'returns', max(returns),
-    'vpc_endpoints', array_sort(array_agg(DISTINCT vpc_endpoint_id) FILTER (WHERE vpc_endpoint_id IS NOT NULL))
-  )) AS evidence
--- The interleaving itself is computed once for every kind, in detections/interleaved.sql.
+-- The interleaving is computed once for every kind, in detections/interleaved.sql.
+SELECT principal, actor, account_id, first_seen, last_seen, event_count, event_ids, evidence
 FROM __interleaved
 WHERE kind = 'role_session'
-GROUP BY kind, identity, account_id
