@@ -2,6 +2,7 @@
 //! the detection for its kind, no look-alike in any finding.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
 use trailscope_query::QueryOptions;
@@ -163,7 +164,6 @@ fn root_record(id: &str, time: &str, name: &str, outcome: Option<&str>) -> Strin
 #[tokio::test]
 async fn a_root_sign_in_after_30_quiet_days_fires_and_one_after_10_does_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let trail = tmp.path().join("root.json");
     let records = [
         root_record(
             "e1",
@@ -190,17 +190,7 @@ async fn a_root_sign_in_after_30_quiet_days_fires_and_one_after_10_does_not() {
             Some("Success"),
         ),
     ];
-    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
-    let dataset = tmp.path().join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
-    let found = findings_by_detection(&ctx).await;
+    let found = findings_of(&tmp.path().join("all"), &records).await;
     // e2 comes 10 days after e1; the failed e3 comes 45 days after e2 and is not a
     // sign-in; e4 follows the failure by 5 minutes: root activity, so not after silence.
     assert_eq!(found.get("root-signin-after-silence"), None, "{found:?}");
@@ -215,18 +205,7 @@ async fn a_root_sign_in_after_30_quiet_days_fires_and_one_after_10_does_not() {
         .chain(&records[3..])
         .cloned()
         .collect::<Vec<_>>();
-    let trail = tmp.path().join("quiet.json");
-    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, quiet.join(","))).unwrap();
-    let dataset = tmp.path().join("quiet-lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
-    let found = findings_by_detection(&ctx).await;
+    let found = findings_of(&tmp.path().join("quiet"), &quiet).await;
     assert_eq!(
         found["root-signin-after-silence"],
         BTreeSet::from(["e4".to_string()])
@@ -316,4 +295,24 @@ async fn shared_identity_ground_truth_is_found_exactly() {
             "{control:?} flagged"
         );
     }
+}
+
+/// Findings of a trail made of `records`, ingested under `dir`.
+pub async fn findings_of(
+    tmp: &Path,
+    records: &[String],
+) -> std::collections::HashMap<String, BTreeSet<String>> {
+    std::fs::create_dir_all(tmp).unwrap();
+    let trail = tmp.join("trail.json");
+    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+    let dataset = tmp.join("lake");
+    trailscope_ingest::ingest(
+        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
+        &trailscope_ingest::Silent,
+    )
+    .unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    findings_by_detection(&ctx).await
 }

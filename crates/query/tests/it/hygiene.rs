@@ -2,12 +2,11 @@
 //! hand-made look-alikes that must not, and the generated trail.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use trailscope_query::QueryOptions;
 
 use super::attribution::{generated, rows};
-use super::findings::findings_by_detection;
+use super::findings::{findings_by_detection, findings_of};
 use super::samples_dataset;
 
 const HYGIENE: [&str; 5] = [
@@ -99,24 +98,6 @@ fn record(
            "awsRegion":"us-east-1","sourceIPAddress":"{ip}","userAgent":"{agent}",
            "eventID":"{id}","readOnly":false,"eventType":"AwsApiCall","recipientAccountId":"111122223333"{extra}}}"#
     )
-}
-
-async fn findings_of(
-    tmp: &Path,
-    records: &[String],
-) -> std::collections::HashMap<String, BTreeSet<String>> {
-    let trail = tmp.join("trail.json");
-    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
-    let dataset = tmp.join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
-    findings_by_detection(&ctx).await
 }
 
 const CLI: &str = "aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0 exe/x86_64";
