@@ -26,7 +26,8 @@
 //! field, documented in `trailscope_ingest::schema`, plus the Hive partition column
 //! `event_date`), restricted to the session's [`TimeWindow`]; the functions of [`udf`];
 //! the attribution views `attribution`, `sessions` and `principals`
-//! ([`attribution`]); and DataFusion's own SQL. Detections build on the same session.
+//! ([`attribution`]); the view `findings` over the built-in detections ([`detections`]);
+//! and DataFusion's own SQL.
 
 pub mod attribution;
 pub mod detections;
