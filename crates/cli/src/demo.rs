@@ -135,10 +135,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
                 "MISMATCH"
             }
         );
+        let (agreeing, events) = runtime.block_on(check_sessions(&dataset, &truth))?;
         println!(
-            "The ground truth also holds {} sessions with known origins: `trailscope who` and the\n\
-             `attribution` view resolve them.",
+            "Events of the {} sessions with known origins attributed as the ground truth says: \
+             {agreeing} of {events} ({})",
             truth.sessions.len(),
+            if agreeing == events {
+                "all"
+            } else {
+                "MISMATCH"
+            }
         );
     }
     println!(
@@ -187,4 +193,46 @@ async fn ask(dataset: &Path) -> anyhow::Result<(u64, u64)> {
         .count()
         .await? as u64;
     Ok((root_events, shared))
+}
+
+/// How many events of the ground truth's sessions `attribution` gives the same actor and
+/// method as the generator (and how many such events there are).
+async fn check_sessions(
+    dataset: &Path,
+    truth: &trailscope_synth::GroundTruth,
+) -> anyhow::Result<(u64, u64)> {
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let expected: Vec<String> = truth
+        .sessions
+        .iter()
+        .flat_map(|s| {
+            s.event_ids.iter().map(move |id| {
+                format!(
+                    "({}, {}, {})",
+                    literal(id),
+                    literal(&s.actor.id),
+                    literal(&s.method)
+                )
+            })
+        })
+        .collect();
+    if expected.is_empty() {
+        return Ok((0, 0));
+    }
+    let ctx = trailscope_query::open_session(dataset, &QueryOptions::default()).await?;
+    let sql = format!(
+        "SELECT count(*) FROM (VALUES {}) AS t(event_id, actor, method) \
+         JOIN attribution a ON a.event_id = t.event_id AND a.actor = t.actor AND a.method = t.method",
+        expected.join(", ")
+    );
+    let agreeing = ctx.sql(&sql).await?.collect().await?;
+    let agreeing = agreeing
+        .first()
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+        })
+        .map_or(0, |c| c.value(0)) as u64;
+    Ok((agreeing, expected.len() as u64))
 }

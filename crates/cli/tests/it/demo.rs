@@ -23,6 +23,11 @@ fn demo_runs_from_a_fresh_checkout_and_finds_exactly_the_injected_root_usage() {
         .find(|l| l.starts_with("Shared identities found"))
         .expect("the demo compares with the ground truth");
     assert!(line.ends_with("(all found, none extra)"), "{line}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Events of the"))
+        .expect("the demo compares attribution with the ground truth");
+    assert!(line.ends_with("(all)"), "{line}");
 }
 
 #[test]
