@@ -121,18 +121,7 @@ impl RecordSplitter<io::Empty> {
     pub fn over_buffer(mut buf: Vec<u8>, len: usize, max_record: usize) -> Self {
         buf.truncate(len);
         buf.resize(len + PADDING, 0);
-        RecordSplitter {
-            reader: io::empty(),
-            buf,
-            start: 0,
-            end: len,
-            eof: true,
-            mode: Mode::Top,
-            next_index: 0,
-            max_record: max_record.max(PEEK),
-            base_offset: 0,
-            first: true,
-        }
+        Self::from_parts(io::empty(), buf, len, true, max_record)
     }
 }
 
@@ -146,12 +135,18 @@ impl<R: Read> RecordSplitter<R> {
     pub fn with_buffer(reader: R, max_record: usize, mut buf: Vec<u8>) -> Self {
         buf.clear();
         buf.resize(CHUNK + PADDING, 0);
+        Self::from_parts(reader, buf, 0, false, max_record)
+    }
+
+    /// A splitter at the start of its input, with `buf[..end]` already read and `eof`
+    /// saying whether `reader` has more.
+    fn from_parts(reader: R, buf: Vec<u8>, end: usize, eof: bool, max_record: usize) -> Self {
         RecordSplitter {
             reader,
             buf,
             start: 0,
-            end: 0,
-            eof: false,
+            end,
+            eof,
             mode: Mode::Top,
             next_index: 0,
             max_record: max_record.max(PEEK),
