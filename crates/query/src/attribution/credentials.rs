@@ -20,8 +20,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::sync::OnceCell;
 
 use super::resolve::{Issuing, PortalCall, Resolved, Resolver, Signer};
-use super::strip_comments;
-use super::{PRINCIPAL_SQL, PRINCIPAL_TYPE_SQL};
+use super::{principal_expr, principal_type_expr};
 use crate::udf;
 
 /// The fields of one hop of a `chain`.
@@ -165,13 +164,10 @@ struct Usage {
 }
 
 async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
-    let (principal, principal_type) = (
-        strip_comments(PRINCIPAL_SQL),
-        strip_comments(PRINCIPAL_TYPE_SQL),
-    );
+    let (principal, principal_type) = (principal_expr(), principal_type_expr());
     let sql = format!(
         "SELECT event_id, CAST(event_time AS BIGINT) AS t, event_name, recipient_account_id, \
-                shared_event_id, source_ip_address, \
+                source_ip_address, \
                 {principal_type} AS signer_type, {principal} AS signer_principal, \
                 user_identity_arn, user_identity_access_key_id, session_source_identity, \
                 session_issuer_user_name, arn_session_name(user_identity_arn) AS signer_session, \
@@ -199,7 +195,6 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                 event_time_us: col.int("t", row).unwrap_or_default(),
                 api: col.text("event_name", row).unwrap_or_default(),
                 account_id: col.text("recipient_account_id", row).unwrap_or_default(),
-                shared_event_id: col.text("shared_event_id", row),
                 source_ip: col.text("source_ip_address", row),
                 signer: Signer {
                     kind: col.text("signer_type", row).unwrap_or_default(),
@@ -283,10 +278,7 @@ async fn read_portal(ctx: &SessionContext) -> DfResult<Vec<PortalCall>> {
 }
 
 async fn read_used(ctx: &SessionContext) -> DfResult<Vec<(String, Signer, Usage)>> {
-    let (principal, principal_type) = (
-        strip_comments(PRINCIPAL_SQL),
-        strip_comments(PRINCIPAL_TYPE_SQL),
-    );
+    let (principal, principal_type) = (principal_expr(), principal_type_expr());
     let sql = format!(
         "SELECT user_identity_access_key_id AS key, max({principal_type}) AS kind, \
                 max({principal}) AS principal, max(user_identity_arn) AS arn, \
@@ -331,7 +323,7 @@ async fn read_used(ctx: &SessionContext) -> DfResult<Vec<(String, Signer, Usage)
 /// Typed access to a result batch's columns by name; each column is cast once.
 struct Columns<'a> {
     batch: &'a RecordBatch,
-    cast: RefCell<HashMap<(String, bool), ArrayRef>>,
+    cast: RefCell<HashMap<(&'static str, bool), ArrayRef>>,
 }
 
 impl<'a> Columns<'a> {
@@ -343,10 +335,10 @@ impl<'a> Columns<'a> {
     }
 
     /// The column cast to Utf8 (`text`) or Int64.
-    fn column(&self, name: &str, text: bool) -> ArrayRef {
+    fn column(&self, name: &'static str, text: bool) -> ArrayRef {
         let mut cache = self.cast.borrow_mut();
         cache
-            .entry((name.to_string(), text))
+            .entry((name, text))
             .or_insert_with(|| {
                 let column = self
                     .batch
@@ -362,13 +354,13 @@ impl<'a> Columns<'a> {
             .clone()
     }
 
-    fn text(&self, name: &str, row: usize) -> Option<String> {
+    fn text(&self, name: &'static str, row: usize) -> Option<String> {
         let array = self.column(name, true);
         let array = array.as_any().downcast_ref::<StringArray>()?;
         array.is_valid(row).then(|| array.value(row).to_string())
     }
 
-    fn int(&self, name: &str, row: usize) -> Option<i64> {
+    fn int(&self, name: &'static str, row: usize) -> Option<i64> {
         let array = self.column(name, false);
         let array = array.as_any().downcast_ref::<Int64Array>()?;
         array.is_valid(row).then(|| array.value(row))

@@ -20,10 +20,18 @@ use datafusion::prelude::SessionContext;
 
 use crate::Result;
 
-/// The normalized signing principal of a row of `events`, as a SQL expression.
-pub const PRINCIPAL_SQL: &str = include_str!("principal.sql");
-/// Its type, as a SQL expression.
-pub const PRINCIPAL_TYPE_SQL: &str = include_str!("principal_type.sql");
+const PRINCIPAL_SQL: &str = include_str!("principal.sql");
+const PRINCIPAL_TYPE_SQL: &str = include_str!("principal_type.sql");
+
+/// The normalized signing principal of a row of `events`, as a SQL expression to inline.
+pub fn principal_expr() -> String {
+    strip_comments(PRINCIPAL_SQL)
+}
+
+/// The type of [`principal_expr`], as a SQL expression to inline.
+pub fn principal_type_expr() -> String {
+    strip_comments(PRINCIPAL_TYPE_SQL)
+}
 
 const ATTRIBUTION_SQL: &str = include_str!("attribution.sql");
 const SESSIONS_SQL: &str = include_str!("sessions.sql");
@@ -53,8 +61,8 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
 
 fn attribution_sql() -> String {
     ATTRIBUTION_SQL
-        .replace("{principal}", &strip_comments(PRINCIPAL_SQL))
-        .replace("{principal_type}", &strip_comments(PRINCIPAL_TYPE_SQL))
+        .replace("{principal}", &principal_expr())
+        .replace("{principal_type}", &principal_type_expr())
 }
 
 /// The SQL without its `--` comment lines, to be inlined in another statement.

@@ -54,7 +54,6 @@ pub struct Issuing {
     pub api: String,
     /// The account whose trail logged it (`recipientAccountId`).
     pub account_id: String,
-    pub shared_event_id: Option<String>,
     pub source_ip: Option<String>,
     pub signer: Signer,
     /// `responseElements.credentials.accessKeyId`.
