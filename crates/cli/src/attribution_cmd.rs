@@ -1,5 +1,7 @@
 //! `trailscope principals`, `who` and `timeline`: queries over the attribution views.
 
+use std::sync::Arc;
+
 use crate::Outcome;
 use crate::args::{PrincipalKind, PrincipalSort, ViewQueryConfig};
 
@@ -136,8 +138,10 @@ pub fn run(config: ViewQueryConfig) -> anyhow::Result<Outcome> {
         // `who`: sessions first; a long-term identity or event has no chain.
         for sql in [config.sql.clone(), who_direct_sql(subject)] {
             let frame = ctx.sql(&sql).await?;
-            if frame.clone().count().await? > 0 {
-                config.output.write_frame(frame).await?;
+            let schema = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await?;
+            if batches.iter().any(|b| b.num_rows() > 0) {
+                config.output.write_batches(&ctx, schema, batches).await?;
                 return Ok(Outcome::Clean);
             }
         }

@@ -166,7 +166,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
 /// Asks the demo's questions; returns the root events and the shared-identity findings.
 async fn ask(dataset: &Path) -> anyhow::Result<(u64, u64)> {
     let ctx = trailscope_query::open_session(dataset, &QueryOptions::default()).await?;
-    let mut root_events = 0;
+    let (mut root_events, mut shared) = (0, 0);
     for (title, sql) in QUESTIONS {
         let frame = ctx.sql(sql).await?;
         let schema = frame.schema().as_arrow().clone();
@@ -180,18 +180,25 @@ async fn ask(dataset: &Path) -> anyhow::Result<(u64, u64)> {
                 root_events += events.iter().flatten().sum::<i64>() as u64;
             }
         }
+        if title.starts_with("Findings") {
+            for batch in &batches {
+                let ids = batch
+                    .column_by_name("detection_id")
+                    .map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8))
+                    .context("detection_id column")??;
+                let ids = ids.as_any().downcast_ref::<arrow::array::StringArray>();
+                shared += ids
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|id| id.starts_with("shared-") || *id == "root-shared-console")
+                    .count() as u64;
+            }
+        }
         println!("\n{title}");
         print!("{}", table::render(&schema, &batches, Some(FIT))?);
     }
     println!();
-    let shared = ctx
-        .sql(
-            "SELECT 1 FROM findings \
-             WHERE detection_id LIKE 'shared-%' OR detection_id = 'root-shared-console'",
-        )
-        .await?
-        .count()
-        .await? as u64;
     Ok((root_events, shared))
 }
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::prelude::SessionContext;
+use trailscope_query::detections::Severity;
 
 use crate::Outcome;
 use crate::args::{DetectionsConfig, FindingsConfig};
@@ -22,17 +23,31 @@ pub fn run_findings(config: FindingsConfig) -> anyhow::Result<Outcome> {
              FROM findings WHERE severity_rank >= {min} \
              ORDER BY severity_rank DESC, first_seen, finding_id"
         );
-        config.output.write_frame(ctx.sql(&sql).await?).await?;
-        let Some(fail_on) = config.fail_on else {
-            return Ok(Outcome::Clean);
-        };
-        let rank = fail_on.rank().max(min);
-        let firing = ctx
-            .sql(&format!("SELECT 1 FROM findings WHERE severity_rank >= {rank}"))
-            .await?
-            .count()
-            .await?;
-        Ok(if firing > 0 { Outcome::Findings } else { Outcome::Clean })
+        // Run every detection once: the rows are written and then checked for --fail-on.
+        let frame = ctx.sql(&sql).await?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        let firing = config
+            .fail_on
+            .is_some_and(|fail_on| any_at_least(&batches, fail_on));
+        config.output.write_batches(&ctx, schema, batches).await?;
+        Ok(if firing { Outcome::Findings } else { Outcome::Clean })
+    })
+}
+
+/// Whether a finding among `batches` (their `severity` column) is at least `severity`.
+fn any_at_least(batches: &[RecordBatch], severity: Severity) -> bool {
+    batches.iter().any(|batch| {
+        batch
+            .column_by_name("severity")
+            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+            .is_some_and(|c| {
+                c.as_any().downcast_ref::<StringArray>().is_some_and(|c| {
+                    c.iter()
+                        .flatten()
+                        .any(|s| Severity::parse(s) >= Some(severity))
+                })
+            })
     })
 }
 

@@ -12,7 +12,9 @@ use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::prelude::SessionContext;
 use futures_util::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -56,6 +58,18 @@ impl OutputConfig {
             total_width: table::terminal_width(),
         });
         Ok(OutputConfig { format, path, fit })
+    }
+
+    /// Writes rows a query already produced (a caller that also inspects them runs the
+    /// query once); `schema` gives the header when there are none.
+    pub async fn write_batches(
+        &self,
+        ctx: &SessionContext,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> anyhow::Result<u64> {
+        let table = MemTable::try_new(schema, vec![batches])?;
+        self.write_frame(ctx.read_table(Arc::new(table))?).await
     }
 
     /// Runs `frame` and writes its rows; returns how many were written.
