@@ -123,7 +123,7 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
 }
 
 /// The summary `trailscope synth` prints.
-pub fn synth_summary(s: &trailscope_synth::SynthSummary) -> String {
+pub fn synth_summary(s: &trailscope_ingest::synth::SynthSummary) -> String {
     let t = &s.truth;
     let n = &t.totals;
     let mut out = format!(
@@ -158,7 +158,9 @@ pub fn synth_summary(s: &trailscope_synth::SynthSummary) -> String {
     out += &format!(
         "  trail: {}  ground truth: {}\n",
         s.out.join("AWSLogs").display(),
-        s.out.join(trailscope_synth::GROUND_TRUTH_FILE).display()
+        s.out
+            .join(trailscope_ingest::synth::GROUND_TRUTH_FILE)
+            .display()
     );
     out
 }

@@ -25,12 +25,12 @@ struct Input {
 
 fn input() -> Input {
     let dir = tempfile::tempdir().unwrap();
-    let mut options = trailscope_synth::SynthOptions::new(dir.path().join("trail"));
+    let mut options = trailscope_ingest::synth::SynthOptions::new(dir.path().join("trail"));
     options.size_bytes = 48 << 20;
     options.accounts = 1;
     options.regions = 1;
     options.days = 1;
-    trailscope_synth::generate(&options).unwrap();
+    trailscope_ingest::synth::generate(&options).unwrap();
     let mut files: Vec<(u64, PathBuf)> = Vec::new();
     let mut stack = vec![options.out.join("AWSLogs")];
     while let Some(dir) = stack.pop() {

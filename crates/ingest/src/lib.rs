@@ -33,16 +33,21 @@ pub mod inflate;
 pub mod json_text;
 mod pipeline;
 pub mod record;
+mod run;
 pub mod schema;
 pub mod sink;
 pub mod split;
+#[cfg(feature = "synth")]
+pub mod synth;
 pub mod time;
+mod worker;
 
 pub use dataset::Manifest;
 pub use discover::discover;
 pub use error::{Error, Result};
-pub use pipeline::{
+pub use pipeline::ingest;
+pub use run::{
     FileCounts, FileReport, IngestOptions, IngestSummary, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT,
-    Observer, RecordCounts, Silent, ingest,
+    Observer, RecordCounts, Silent,
 };
 pub use sink::{Codec, WriterOptions};

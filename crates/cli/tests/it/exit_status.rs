@@ -10,16 +10,9 @@ fn clean_input_exits_0_and_bad_input_exits_2_naming_each_problem() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = tmp.path().join("lake");
     let lake = lake.to_str().unwrap();
-    let clean = run(&[
-        "ingest",
-        testdata()
-            .join("samples/stratus-red-team")
-            .to_str()
-            .unwrap(),
-        "--out",
-        lake,
-        "--quiet",
-    ]);
+    let (trail, _) = generated_trail(tmp.path(), 256 << 10);
+    let corpus = bad_corpus(tmp.path());
+    let clean = run(&["ingest", trail.to_str().unwrap(), "--out", lake, "--quiet"]);
     assert_eq!(
         clean.status.code(),
         Some(0),
@@ -28,12 +21,7 @@ fn clean_input_exits_0_and_bad_input_exits_2_naming_each_problem() {
     );
     assert!(String::from_utf8_lossy(&clean.stdout).contains("0 rejected"));
 
-    let bad = run(&[
-        "ingest",
-        testdata().join("bad").to_str().unwrap(),
-        "--out",
-        lake,
-    ]);
+    let bad = run(&["ingest", corpus.to_str().unwrap(), "--out", lake]);
     assert_eq!(bad.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     for expected in [
@@ -50,7 +38,7 @@ fn clean_input_exits_0_and_bad_input_exits_2_naming_each_problem() {
     // --quiet drops the per-problem lines, not the status.
     let quiet = run(&[
         "ingest",
-        testdata().join("bad").to_str().unwrap(),
+        corpus.to_str().unwrap(),
         "--out",
         lake,
         "--quiet",
@@ -63,9 +51,11 @@ fn clean_input_exits_0_and_bad_input_exits_2_naming_each_problem() {
 #[test]
 fn json_summary_accounts_for_every_record() {
     let tmp = tempfile::tempdir().unwrap();
+    let (trail, records) = generated_trail(tmp.path(), 512 << 10);
     let out = run(&[
         "ingest",
-        testdata().join("samples").to_str().unwrap(),
+        trail.to_str().unwrap(),
+        bad_corpus(tmp.path()).to_str().unwrap(),
         "--out",
         tmp.path().join("lake").to_str().unwrap(),
         "--json",
@@ -74,7 +64,10 @@ fn json_summary_accounts_for_every_record() {
     let r = &summary["records"];
     let n = |k: &str| r[k].as_u64().unwrap();
     assert_eq!(n("seen"), n("written") + n("duplicate") + n("rejected"));
-    assert_eq!(n("written") + n("duplicate"), 449);
+    assert!(n("rejected") > 0, "the bad corpus has rejected records");
+    // The corpus repeats three of the fixture records around its bad ones, and what it
+    // keeps of the truncated file depends on the cut: only the trail's count is exact.
+    assert!(n("written") + n("duplicate") > records);
     assert!(
         out.stderr.is_empty(),
         "--json implies no progress or issue lines"
@@ -107,9 +100,10 @@ fn usage_errors_exit_2() {
 fn a_closed_pipe_is_not_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let lake = tmp.path().join("lake");
+    let (trail, _) = generated_trail(tmp.path(), 256 << 10);
     run(&[
         "ingest",
-        testdata().join("samples").to_str().unwrap(),
+        trail.to_str().unwrap(),
         "--out",
         lake.to_str().unwrap(),
         "-q",

@@ -10,8 +10,28 @@ mod sql;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+/// The third-party samples in `../shared/testdata`, or `None` after the calling test said
+/// that it was skipped (a failure under CI).
+pub use trailscope_ingest::synth::shared::for_test as shared_samples;
+
+/// The project's own bad-input corpus, written into `dir/bad`.
+pub fn bad_corpus(dir: &Path) -> PathBuf {
+    let out = dir.join("bad");
+    trailscope_ingest::synth::fixtures::write_bad_corpus(&out).unwrap();
+    out
+}
+
+/// A generated trail of about `bytes` of JSON over two days, in `dir/trail`; returns its
+/// `AWSLogs` folder and how many records its files hold.
+pub fn generated_trail(dir: &Path, bytes: u64) -> (PathBuf, u64) {
+    let out = dir.join("trail");
+    let mut options = trailscope_ingest::synth::SynthOptions::new(out.clone());
+    options.size_bytes = bytes;
+    options.days = 2;
+    options.regions = 2;
+    options.threads = 1;
+    let summary = trailscope_ingest::synth::generate(&options).unwrap();
+    (out.join("AWSLogs"), summary.truth.totals.records)
 }
 
 pub fn trailscope() -> Command {

@@ -1,28 +1,15 @@
-//! `trailscope sql` and `trailscope shell` over the shipped samples: formats, the time
+//! `trailscope sql` and `trailscope shell` over a generated trail: formats, the time
 //! window, errors, and snapshots of the tables people read.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
-use std::sync::OnceLock;
 
-use super::{quiet_ingest, testdata, trailscope};
+use super::trailscope;
 
-/// The samples ingested once for every test here (the directory lives as long as the
-/// test binary).
+/// The generated trail that the attribution tests use, ingested once.
 fn dataset() -> &'static Path {
-    static DATASET: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = DATASET.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("lake");
-        let status = quiet_ingest(&testdata().join("samples"), &path)
-            .output()
-            .unwrap();
-        // The AWS docs folder holds blocks that are not records: reported, exit 2.
-        assert!(path.join("_trailscope").is_dir(), "{status:?}");
-        (tmp, path)
-    });
-    path
+    &super::attribution::dataset().0
 }
 
 fn sql(extra: &[&str], query: &str) -> Output {
@@ -143,15 +130,15 @@ fn since_and_until_restrict_events() {
         out.lines().nth(1).unwrap().parse().unwrap()
     };
     let all = count(&[]);
-    let day = count(&["--since", "2020-09-14", "--until", "2020-09-15"]);
+    let day = count(&["--since", "2026-10-02", "--until", "2026-10-03"]);
     let direct = stdout(&sql(
         &["-f", "csv"],
-        "SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2020-09-14T00:00:00Z' \
-         AND event_time < TIMESTAMP '2020-09-15T00:00:00Z'",
+        "SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2026-10-02T00:00:00Z' \
+         AND event_time < TIMESTAMP '2026-10-03T00:00:00Z'",
     ));
     assert!(day > 0 && day < all);
     assert_eq!(day.to_string(), direct.lines().nth(1).unwrap());
-    // Relative to now: the samples are years old.
+    // Relative to now: the trail ends on 2026-10-03, and no clock runs backwards.
     assert_eq!(count(&["--since", "7d"]), 0);
 }
 

@@ -9,8 +9,47 @@ use serde_json::Value;
 use trailscope_ingest::export::for_each_record;
 use trailscope_ingest::{IngestOptions, IngestSummary, Silent, discover, ingest};
 
-pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+/// The third-party samples in `../shared/testdata`, or `None` after the calling test said
+/// that it was skipped (a failure under CI).
+pub use trailscope_ingest::synth::shared::for_test as shared_samples;
+
+/// The four sample folders (not `real/`): Stratus Red Team, OTRF, plaso, AWS docs.
+pub fn sample_folders(shared: &Path) -> Vec<PathBuf> {
+    [
+        "stratus-red-team",
+        "otrf-security-datasets",
+        "plaso",
+        "aws-docs",
+    ]
+    .iter()
+    .map(|f| shared.join(f))
+    .collect()
+}
+
+/// The project's own input shapes, written into `dir/shapes`.
+pub fn shapes(dir: &Path) -> PathBuf {
+    let out = dir.join("shapes");
+    trailscope_ingest::synth::fixtures::write_shapes(&out).unwrap();
+    out
+}
+
+/// The project's own bad-input corpus, written into `dir/bad`.
+pub fn bad_corpus(dir: &Path) -> PathBuf {
+    let out = dir.join("bad");
+    trailscope_ingest::synth::fixtures::write_bad_corpus(&out).unwrap();
+    out
+}
+
+/// A small generated trail (about `bytes` of JSON over two days) in `dir/trail`.
+pub fn small_trail(dir: &Path, bytes: u64) -> PathBuf {
+    let out = dir.join("trail");
+    let mut options = trailscope_ingest::synth::SynthOptions::new(out.clone());
+    options.size_bytes = bytes;
+    options.days = 2;
+    options.regions = 2;
+    options.threads = 1;
+    trailscope_ingest::synth::generate(&options).unwrap();
+    out.join("AWSLogs")
 }
 
 pub fn run_ingest(inputs: &[PathBuf], dataset: &Path) -> IngestSummary {

@@ -22,7 +22,11 @@ fn a_rerun_reads_only_new_files_and_adds_nothing_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let trail = tmp.path().join("trail");
     let dataset = tmp.path().join("lake");
-    copy_dir(&testdata().join("samples/stratus-red-team"), &trail);
+    copy_dir(
+        &small_trail(&tmp.path().join("generated"), 256 << 10),
+        &trail,
+    );
+    let extra = shapes(tmp.path()).join("records.jsonl");
     let first = run_ingest(std::slice::from_ref(&trail), &dataset);
     assert!(first.records.written > 0);
     let rows = first.dataset_rows;
@@ -34,11 +38,7 @@ fn a_rerun_reads_only_new_files_and_adds_nothing_twice() {
     assert_eq!(again.dataset_rows, rows);
 
     // The tree grows by one file: only that file is read.
-    fs::copy(
-        testdata().join("samples/plaso/aws_cloudtrail.jsonl"),
-        trail.join("new.jsonl"),
-    )
-    .unwrap();
+    fs::copy(extra, trail.join("new.jsonl")).unwrap();
     let grown = run_ingest(std::slice::from_ref(&trail), &dataset);
     assert_eq!(grown.files.read, 1);
     assert_eq!(grown.records.written, 6);
@@ -63,7 +63,7 @@ fn the_dataset_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let dataset = tmp.path().join("lake");
-    run_ingest(&[testdata().join("samples/plaso")], &dataset);
+    run_ingest(&[shapes(tmp.path()).join("records.jsonl")], &dataset);
     let mut checked = 0;
     let mut stack = vec![dataset.clone()];
     while let Some(dir) = stack.pop() {

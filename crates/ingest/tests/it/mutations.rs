@@ -1,30 +1,46 @@
 //! Seeded mutation fuzzing of the whole record path (gunzip, splitter, simd-json, mapper,
-//! Parquet) on stable Rust: real trail files, damaged the ways files get damaged (bytes
+//! Parquet) on stable Rust: trail files of every shape, damaged the ways files get damaged (bytes
 //! flipped, cut, repeated, JSON punctuation inserted, gzip streams truncated), must never
 //! crash ingest, and every record must be accounted for.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::common::*;
 
-/// Small real files: Stratus Red Team trails and the input shapes.
+/// Small files of every shape: a generated trail's files (gunzipped, so that damage
+/// reaches the JSON) and the project's input shapes.
 fn seeds() -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    let mut stack = vec![small_trail(tmp.path(), 256 << 10), shapes(tmp.path())];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
     let mut out = Vec::new();
-    for dir in [
-        testdata().join("samples/stratus-red-team"),
-        testdata().join("shapes"),
-    ] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file() && std::fs::metadata(p).unwrap().len() < 64 * 1024)
-            .collect();
-        paths.sort();
-        out.extend(paths.iter().map(|p| std::fs::read(p).unwrap()));
+    for path in paths {
+        let mut bytes = std::fs::read(&path).unwrap();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            bytes = plain;
+        }
+        if bytes.len() < 64 * 1024 {
+            out.push(bytes);
+        }
     }
     assert!(out.len() >= 10, "{} seed files", out.len());
     out

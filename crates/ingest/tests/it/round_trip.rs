@@ -48,27 +48,48 @@ fn check_round_trip(inputs: &[PathBuf]) {
 
 #[test]
 fn every_sample_round_trips_value_equal() {
-    check_round_trip(&[testdata().join("samples")]);
+    let Some(shared) = shared_samples() else {
+        return;
+    };
+    check_round_trip(&sample_folders(&shared));
+}
+
+#[test]
+fn the_real_trails_round_trip_value_equal() {
+    let Some(shared) = shared_samples() else {
+        return;
+    };
+    check_round_trip(&[shared.join("real")]);
 }
 
 #[test]
 fn every_input_shape_round_trips_value_equal() {
-    check_round_trip(&[testdata().join("shapes")]);
+    let tmp = tempfile::tempdir().unwrap();
+    check_round_trip(&[shapes(tmp.path())]);
+}
+
+#[test]
+fn a_generated_trail_round_trips_value_equal() {
+    let tmp = tempfile::tempdir().unwrap();
+    check_round_trip(&[small_trail(tmp.path(), 1 << 20)]);
 }
 
 #[test]
 fn samples_cover_what_they_should() {
+    let Some(shared) = shared_samples() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dataset = tmp.path().join("lake");
-    let summary = run_ingest(&[testdata().join("samples")], &dataset);
+    let summary = run_ingest(&sample_folders(&shared), &dataset);
     // 449 records in the samples; 2 doc examples repeat an eventID.
     assert_eq!(summary.records.written + summary.records.duplicate, 449);
     assert_eq!(summary.records.duplicate, 2);
     // (451 objects carry eventVersion, but two are userIdentity fragments, not records.)
     // The OTRF records have no eventTime: their time comes from @timestamp.
     assert_eq!(summary.records.time_substituted, 103);
-    // Not trail files by name, so skipped: the 8 .txt blocks, README.md and the OTRF YAML.
-    assert_eq!(summary.files.other_skipped, 10);
+    // Not trail files by name, so skipped: the 8 .txt blocks and the OTRF YAML.
+    assert_eq!(summary.files.other_skipped, 9);
 }
 
 /// Row groups in every Parquet file of a dataset, and the number of files.
@@ -100,7 +121,7 @@ fn row_groups(dataset: &std::path::Path) -> (usize, usize) {
 #[test]
 fn a_tight_memory_budget_writes_row_groups_early_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let inputs = vec![testdata().join("samples")];
+    let inputs = vec![small_trail(tmp.path(), 256 << 10)];
     let ingest_with = |name: &str, budget: Option<usize>| {
         let dataset = tmp.path().join(name);
         let mut options = trailscope_ingest::IngestOptions::new(inputs.clone(), dataset.clone());

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::prelude::SessionContext;
+use trailscope_ingest::synth::{GroundTruth, SynthOptions, generate};
 use trailscope_ingest::{IngestOptions, Silent, ingest};
 use trailscope_query::QueryOptions;
-use trailscope_synth::{GroundTruth, SynthOptions, generate};
 
 use super::{samples_dataset, scalar};
 
@@ -205,7 +205,9 @@ async fn cross_account_copies_and_assume_root_reach_the_caller() {
 #[tokio::test]
 async fn every_identity_type_of_the_samples_has_a_normalized_principal() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dataset, _) = samples_dataset(tmp.path());
+    let Some((dataset, _)) = samples_dataset(tmp.path()) else {
+        return;
+    };
     let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
         .await
         .unwrap();

@@ -44,7 +44,9 @@ async fn files_by_detection(
 #[tokio::test]
 async fn real_samples_fire_where_they_should() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dataset, _) = samples_dataset(tmp.path());
+    let Some((dataset, _)) = samples_dataset(tmp.path()) else {
+        return;
+    };
     let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
         .await
         .unwrap();

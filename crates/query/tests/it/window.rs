@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use trailscope_query::{QueryOptions, TimeWindow, open_session};
 
-use super::{samples_dataset, scalar};
+use super::{generated_dataset, scalar};
 
 fn at(text: &str) -> Option<DateTime<Utc>> {
     Some(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
@@ -25,26 +25,26 @@ async fn explain(ctx: &datafusion::prelude::SessionContext, sql: &str) -> String
 #[tokio::test]
 async fn a_window_restricts_events_and_reads_only_its_partitions() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dataset, _) = samples_dataset(tmp.path());
+    let (dataset, _) = generated_dataset(tmp.path());
     let all = open_session(&dataset, &QueryOptions::default())
         .await
         .unwrap();
     let dates = scalar(&all, "SELECT count(DISTINCT event_date) FROM events").await;
-    assert!(dates > 3, "the samples span {dates} dates");
+    assert!(dates >= 5, "the trail spans {dates} dates");
 
-    // The OTRF dataset's day, 2020-09-14 UTC.
+    // The trail's third day.
     let options = QueryOptions {
         window: TimeWindow {
-            since: at("2020-09-14T00:00:00Z"),
-            until: at("2020-09-15T00:00:00Z"),
+            since: at("2026-10-03T00:00:00Z"),
+            until: at("2026-10-04T00:00:00Z"),
         },
         ..QueryOptions::default()
     };
     let day = open_session(&dataset, &options).await.unwrap();
     let expected = scalar(
         &all,
-        "SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2020-09-14T00:00:00Z' \
-         AND event_time < TIMESTAMP '2020-09-15T00:00:00Z'",
+        "SELECT count(*) FROM events WHERE event_time >= TIMESTAMP '2026-10-03T00:00:00Z' \
+         AND event_time < TIMESTAMP '2026-10-04T00:00:00Z'",
     )
     .await;
     assert!(expected > 0);
@@ -54,20 +54,20 @@ async fn a_window_restricts_events_and_reads_only_its_partitions() {
     // filter is pushed down as a row-group pruning predicate.
     let plan = explain(
         &day,
-        "SELECT count(*) FROM events WHERE event_name = 'ListBuckets'",
+        "SELECT count(*) FROM events WHERE event_name = 'AssumeRole'",
     )
     .await;
-    assert!(plan.contains("event_date=2020-09-14"), "{plan}");
+    assert!(plan.contains("event_date=2026-10-03"), "{plan}");
     assert_eq!(
         plan.matches("event_date=").count(),
-        plan.matches("event_date=2020-09-14").count(),
+        plan.matches("event_date=2026-10-03").count(),
         "{plan}"
     );
     assert!(plan.contains("pruning_predicate"), "{plan}");
     // Without the window the same query reads every partition.
     let unpruned = explain(
         &all,
-        "SELECT count(*) FROM events WHERE event_name = 'ListBuckets'",
+        "SELECT count(*) FROM events WHERE event_name = 'AssumeRole'",
     )
     .await;
     assert!(unpruned.matches("event_date=").count() > 1, "{unpruned}");
@@ -76,10 +76,10 @@ async fn a_window_restricts_events_and_reads_only_its_partitions() {
 #[tokio::test]
 async fn an_open_ended_window_keeps_the_other_side() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dataset, summary) = samples_dataset(tmp.path());
+    let (dataset, summary) = generated_dataset(tmp.path());
     let since = QueryOptions {
         window: TimeWindow {
-            since: at("2020-09-14T00:00:00Z"),
+            since: at("2026-10-03T00:00:00Z"),
             until: None,
         },
         ..QueryOptions::default()
@@ -87,7 +87,7 @@ async fn an_open_ended_window_keeps_the_other_side() {
     let until = QueryOptions {
         window: TimeWindow {
             since: None,
-            until: at("2020-09-14T00:00:00Z"),
+            until: at("2026-10-03T00:00:00Z"),
         },
         ..QueryOptions::default()
     };
@@ -112,7 +112,7 @@ async fn an_open_ended_window_keeps_the_other_side() {
 #[tokio::test]
 async fn json_functions_run_after_filters_not_in_the_scan() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dataset, _) = samples_dataset(tmp.path());
+    let (dataset, _) = generated_dataset(tmp.path());
     let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
         .await
         .unwrap();
