@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use trailscope_ingest::synth::{Layout, SynthOptions};
 use trailscope_ingest::{Codec, IngestOptions};
-use trailscope_query::detections::{Detection, Severity};
+use trailscope_query::attribution::{PrincipalFilter, TimelineOf};
+use trailscope_query::detections::{DetectionSet, Severity};
 use trailscope_query::{QueryOptions, TimeWindow};
-use trailscope_synth::{Layout, SynthOptions};
 
 use crate::output::{Format, OutputConfig};
 
@@ -155,7 +156,8 @@ pub struct DemoArgs {
     /// Seed of the synthetic trail.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Use the public sample trails shipped in testdata/ instead of a synthetic trail.
+    /// Use the public sample trails in ../shared/testdata (not shipped) instead of a
+    /// synthetic trail.
     #[arg(long)]
     pub samples: bool,
 }
@@ -199,7 +201,7 @@ pub struct SynthArgs {
 impl SynthArgs {
     pub fn into_options(self) -> anyhow::Result<SynthOptions> {
         let mut options = SynthOptions::new(self.out);
-        options.size_bytes = trailscope_synth::parse_size(&self.size).context("--size")?;
+        options.size_bytes = trailscope_ingest::synth::parse_size(&self.size).context("--size")?;
         options.seed = self.seed;
         options.accounts = self.accounts;
         options.regions = self.regions;
@@ -358,7 +360,7 @@ impl ShellArgs {
     }
 }
 
-/// Which rows of `principals` to show.
+/// Which rows of `principals` to show (the library's `PrincipalKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PrincipalKind {
     /// Signing identities and resolved actors.
@@ -369,7 +371,17 @@ pub enum PrincipalKind {
     Actor,
 }
 
-/// The column `principals` is sorted by (descending, then by id).
+impl From<PrincipalKind> for trailscope_query::attribution::PrincipalKind {
+    fn from(kind: PrincipalKind) -> Self {
+        match kind {
+            PrincipalKind::All => Self::All,
+            PrincipalKind::Principal => Self::Principal,
+            PrincipalKind::Actor => Self::Actor,
+        }
+    }
+}
+
+/// The column `principals` is sorted by, descending (the library's `PrincipalSort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PrincipalSort {
     Events,
@@ -377,6 +389,18 @@ pub enum PrincipalSort {
     Errors,
     FirstSeen,
     LastSeen,
+}
+
+impl From<PrincipalSort> for trailscope_query::attribution::PrincipalSort {
+    fn from(sort: PrincipalSort) -> Self {
+        match sort {
+            PrincipalSort::Events => Self::Events,
+            PrincipalSort::SourceIps => Self::SourceIps,
+            PrincipalSort::Errors => Self::Errors,
+            PrincipalSort::FirstSeen => Self::FirstSeen,
+            PrincipalSort::LastSeen => Self::LastSeen,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -400,30 +424,26 @@ pub struct PrincipalsArgs {
     pub limit: usize,
 }
 
-/// A validated `principals`, `who` or `timeline` command: its query and where it goes.
+/// A validated `principals` command.
 #[derive(Debug)]
-pub struct ViewQueryConfig {
+pub struct PrincipalsConfig {
     pub dataset: DatasetConfig,
     pub output: OutputConfig,
-    pub sql: String,
-    /// For `who`: what was asked about, for a clear message when nothing matches.
-    pub subject: Option<String>,
+    pub filter: PrincipalFilter,
 }
 
 impl PrincipalsArgs {
-    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
-        let sql = crate::attribution_cmd::principals_sql(
-            self.kind,
-            self.account.as_deref(),
-            self.kind_name.as_deref(),
-            self.sort,
-            self.limit,
-        );
-        Ok(ViewQueryConfig {
+    pub fn into_config(self) -> anyhow::Result<PrincipalsConfig> {
+        Ok(PrincipalsConfig {
             dataset: self.dataset.into_config()?,
             output: self.format.into_config()?,
-            sql,
-            subject: None,
+            filter: PrincipalFilter {
+                kind: self.kind.into(),
+                account: self.account,
+                type_name: self.kind_name,
+                sort: self.sort.into(),
+                limit: self.limit,
+            },
         })
     }
 }
@@ -439,17 +459,24 @@ pub struct WhoArgs {
     pub subject: String,
 }
 
+/// A validated `who` command.
+#[derive(Debug)]
+pub struct WhoConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    pub subject: String,
+}
+
 impl WhoArgs {
-    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
+    pub fn into_config(self) -> anyhow::Result<WhoConfig> {
         let subject = self.subject.trim().to_string();
         if subject.is_empty() {
             bail!("give an access key id, ARN, session name or event id");
         }
-        Ok(ViewQueryConfig {
+        Ok(WhoConfig {
             dataset: self.dataset.into_config()?,
             output: self.format.into_config()?,
-            sql: crate::attribution_cmd::who_sql(&subject),
-            subject: Some(subject),
+            subject,
         })
     }
 }
@@ -475,27 +502,27 @@ pub struct TimelineArgs {
     pub ip: Option<String>,
 }
 
+/// A validated `timeline` command.
+#[derive(Debug)]
+pub struct TimelineConfig {
+    pub dataset: DatasetConfig,
+    pub output: OutputConfig,
+    pub of: TimelineOf,
+}
+
 impl TimelineArgs {
-    pub fn into_config(self) -> anyhow::Result<ViewQueryConfig> {
-        use crate::attribution_cmd::TimelineOf;
+    pub fn into_config(self) -> anyhow::Result<TimelineConfig> {
         let of = match (self.actor, self.principal, self.access_key, self.ip) {
             (Some(actor), ..) => TimelineOf::Actor(actor),
             (_, Some(principal), ..) => TimelineOf::Principal(principal),
             (_, _, Some(key), _) => TimelineOf::AccessKey(key),
-            (_, _, _, Some(ip)) => {
-                let (address, prefix) = ip.split_once('/').unwrap_or((&ip, "0"));
-                if address.parse::<std::net::IpAddr>().is_err() || prefix.parse::<u8>().is_err() {
-                    bail!("--ip {ip}: not an IP address or CIDR block");
-                }
-                TimelineOf::Ip(ip)
-            }
+            (_, _, _, Some(ip)) => TimelineOf::ip(&ip).context("--ip")?,
             _ => bail!("give --actor, --principal, --access-key or --ip"),
         };
-        Ok(ViewQueryConfig {
+        Ok(TimelineConfig {
             dataset: self.dataset.into_config()?,
             output: self.format.into_config()?,
-            sql: crate::attribution_cmd::timeline_sql(&of),
-            subject: None,
+            of,
         })
     }
 }
@@ -523,50 +550,35 @@ pub struct FindingsArgs {
     pub fail_on: Option<Severity>,
     /// Also load the detections (`*.sql` with their header) of this directory; one with
     /// a built-in id replaces the built-in one.
-    #[arg(long = "detections", value_name = "DIR")]
+    #[arg(long = "extra-detections", value_name = "DIR")]
     pub extra: Option<PathBuf>,
 }
 
-/// A validated `findings` command.
+/// A validated `findings` command (its detections are in the dataset's options).
 #[derive(Debug)]
 pub struct FindingsConfig {
     pub dataset: DatasetConfig,
     pub output: OutputConfig,
-    /// The detections to run (built-in and extra, filtered).
-    pub detections: Vec<Detection>,
     pub min_severity: Severity,
     pub fail_on: Option<Severity>,
 }
 
-/// The built-in detections and those of `extra`, validated. A file of `extra` with a
-/// built-in id replaces that detection (to change its thresholds, say).
-fn all_detections(extra: Option<&PathBuf>) -> anyhow::Result<Vec<Detection>> {
-    let mut all = trailscope_query::detections::builtin();
-    if let Some(dir) = extra {
-        let own = trailscope_query::detections::load_dir(dir)?;
-        all.retain(|builtin| !own.iter().any(|d| d.id == builtin.id));
-        all.extend(own);
-    }
-    // Repeated ids are an error here rather than at the first query.
-    trailscope_query::detections::findings_sql(&all)?;
-    Ok(all)
+/// The built-in detections with those of `extra` on top.
+fn detection_set(extra: Option<&PathBuf>) -> anyhow::Result<DetectionSet> {
+    let set = DetectionSet::builtin();
+    Ok(match extra {
+        Some(dir) => set.with_overrides(dir)?,
+        None => set,
+    })
 }
 
 impl FindingsArgs {
     pub fn into_config(self) -> anyhow::Result<FindingsConfig> {
-        let mut detections = all_detections(self.extra.as_ref())?;
-        if !self.detections.is_empty() {
-            for id in &self.detections {
-                if !detections.iter().any(|d| &d.id == id) {
-                    bail!("no detection {id} (`trailscope detections` lists them)");
-                }
-            }
-            detections.retain(|d| self.detections.contains(&d.id));
-        }
+        let mut dataset = self.dataset.into_config()?;
+        dataset.options.detections = detection_set(self.extra.as_ref())?.only(&self.detections)?;
         Ok(FindingsConfig {
-            dataset: self.dataset.into_config()?,
+            dataset,
             output: self.format.into_config()?,
-            detections,
             min_severity: self.min_severity.unwrap_or(Severity::Info),
             fail_on: self.fail_on,
         })
@@ -578,7 +590,7 @@ pub struct DetectionsArgs {
     #[command(flatten)]
     pub format: FormatArgs,
     /// Also list (and validate) the detections of this directory.
-    #[arg(long = "detections", value_name = "DIR")]
+    #[arg(long = "extra-detections", value_name = "DIR")]
     pub extra: Option<PathBuf>,
 }
 
@@ -586,13 +598,13 @@ pub struct DetectionsArgs {
 #[derive(Debug)]
 pub struct DetectionsConfig {
     pub output: OutputConfig,
-    pub detections: Vec<Detection>,
+    pub detections: DetectionSet,
 }
 
 impl DetectionsArgs {
     pub fn into_config(self) -> anyhow::Result<DetectionsConfig> {
         Ok(DetectionsConfig {
-            detections: all_detections(self.extra.as_ref())?,
+            detections: detection_set(self.extra.as_ref())?,
             output: self.format.into_config()?,
         })
     }

@@ -6,6 +6,7 @@
 //! data, a file larger than [`MAX_WHOLE_FILE`]) returns `None`, and the caller streams the
 //! file instead, which bounds memory and salvages the records before a break.
 
+use std::io::{self, Read};
 use std::ptr::NonNull;
 
 use libdeflate_sys::{
@@ -80,6 +81,29 @@ impl Inflater {
         // One member that used the whole file and filled exactly the declared size.
         (result == libdeflate_result_LIBDEFLATE_SUCCESS && consumed == gz.len() && produced == size)
             .then_some(size)
+    }
+}
+
+/// Reads at most `remaining` bytes from `inner`, then fails: the gzip bomb guard of the
+/// streaming path (the whole-file path has its own limit).
+pub(crate) struct ExpansionLimit<R> {
+    pub(crate) inner: R,
+    pub(crate) remaining: u64,
+    /// The ratio that set the limit, for the message.
+    pub(crate) ratio: u64,
+}
+
+impl<R: Read> Read for ExpansionLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.remaining {
+            return Err(io::Error::other(format!(
+                "decompressed data exceeds {}x the file size (a gzip bomb?); stopped reading",
+                self.ratio
+            )));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
     }
 }
 

@@ -26,15 +26,28 @@
 //! field, documented in `trailscope_ingest::schema`, plus the Hive partition column
 //! `event_date`), restricted to the session's [`TimeWindow`]; the functions of [`udf`];
 //! the attribution views `attribution`, `sessions` and `principals`
-//! ([`attribution`]); the view `findings` over the built-in detections ([`detections`]);
+//! ([`attribution`]); the view `findings` over the session's detections ([`detections`]);
 //! and DataFusion's own SQL.
+//!
+//! Every question the product asks is a function here, so that the CLI, the demo, the
+//! tests and the benchmarks ask the same: [`attribution::principals`],
+//! [`attribution::who`], [`attribution::timeline`], [`detections::findings()`],
+//! [`overview::ask`] and (with the `synth` feature) [`truth::compare`].
 
+mod answer;
 pub mod attribution;
+mod context;
 pub mod detections;
+mod literal;
+pub mod overview;
 mod session;
+#[cfg(feature = "synth")]
+pub mod truth;
 pub mod udf;
 mod window;
 
+pub use answer::Answer;
+pub use literal::literal;
 pub use session::{EVENTS, QueryOptions, open_session, user_table, user_tables};
 pub use window::{TimeWindow, WindowError, parse_instant};
 
@@ -50,6 +63,12 @@ pub enum Error {
     /// A detection is invalid (its header, its id, or its query).
     #[error("detection {0}")]
     Detection(String),
+    /// What a question asked about is not in the dataset.
+    #[error("no {0} in the dataset")]
+    NotFound(String),
+    /// A question's argument is invalid.
+    #[error("{0}")]
+    Invalid(String),
     /// The dataset holds no events yet.
     #[error("dataset {0} holds no events yet (run `trailscope ingest` first)")]
     Empty(String),

@@ -1,5 +1,5 @@
-//! Opening a dataset as a DataFusion session: the `events` table, the time window and
-//! the SQL functions.
+//! Opening a dataset as a DataFusion session: the `events` table, the time window, the
+//! SQL functions, the attribution views and the findings of the chosen detections.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,6 +8,9 @@ use arrow::datatypes::DataType;
 use chrono::{DateTime, SecondsFormat, Utc};
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use crate::context::new_context;
+use crate::detections::DetectionSet;
 use trailscope_ingest::Manifest;
 use trailscope_ingest::schema::PARTITION_COLUMN;
 
@@ -20,18 +23,22 @@ pub const EVENTS: &str = "events";
 /// start with `__` are not listed by [`user_tables`]).
 const EVENTS_SOURCE: &str = "__events_source";
 
-/// How to open a dataset.
+/// What a session holds, and how it runs.
 #[derive(Debug, Clone, Default)]
 pub struct QueryOptions {
     /// Restricts `events` (and everything built on it) to this window.
     pub window: TimeWindow,
+    /// The detections behind the `findings` view (default: the built-in ones).
+    pub detections: DetectionSet,
     /// Worker threads for query execution (default: DataFusion's, one per core).
     pub target_partitions: Option<usize>,
 }
 
 /// Opens the dataset at `root` as a session with the table `events`, the attribution
-/// views ([`attribution`]) and trailscope's SQL functions ([`udf::functions`] and the
-/// JSON functions).
+/// views ([`attribution`]), the `findings` view over `options.detections`
+/// ([`crate::detections`]) and trailscope's SQL functions ([`udf::functions`] and the
+/// JSON functions). Each is registered once; credentials are resolved only when a query
+/// reads them.
 ///
 /// `events` is the Parquet dataset with its Hive partition column `event_date`. With a
 /// time window it becomes a view that filters `event_time` and also `event_date`, so
@@ -71,22 +78,8 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     };
     let all_events = ctx.table_provider(source).await?;
     attribution::register(&ctx, all_events).await?;
-    crate::detections::register_findings(&ctx, &crate::detections::builtin()).await?;
+    crate::detections::register_findings(&ctx, options.detections.detections()).await?;
     Ok(ctx)
-}
-
-/// A DataFusion context without the rules that move "cheap" expressions below filters.
-///
-/// DataFusion 55 moves expressions that declare themselves leaf-like (struct field access,
-/// and every function of datafusion-functions-json) under the filters, into the scan, so
-/// `SELECT json_get_str(request_parameters, 'roleArn') FROM events WHERE event_name =
-/// 'AssumeRole'` parsed the JSON of every row, not only of the matching ones (measured:
-/// most of the time of such queries). Our JSON columns are text: parsing is not cheap.
-pub(crate) fn new_context(config: SessionConfig) -> SessionContext {
-    let ctx = SessionContext::new_with_config(config);
-    ctx.remove_optimizer_rule("extract_leaf_expressions");
-    ctx.remove_optimizer_rule("push_down_leaf_projections");
-    ctx
 }
 
 /// `SELECT * FROM __events_source WHERE ...` for the window: on `event_time`, and on
@@ -102,8 +95,11 @@ fn window_query(window: &TimeWindow) -> String {
     }
     if let Some(until) = window.until {
         conditions.push(format!("event_time < {}", timestamp(until)));
+        // `until` is exclusive: at midnight, its own day's partition holds nothing before it.
+        let at_midnight = until.time() == chrono::NaiveTime::MIN;
         conditions.push(format!(
-            "{PARTITION_COLUMN} <= '{}'",
+            "{PARTITION_COLUMN} {} '{}'",
+            if at_midnight { "<" } else { "<=" },
             until.format("%Y-%m-%d")
         ));
     }
@@ -173,11 +169,17 @@ mod tests {
             sql.contains("event_time < arrow_cast('2026-10-03T00:00:00.000000Z'"),
             "{sql}"
         );
-        assert!(sql.contains("event_date <= '2026-10-03'"), "{sql}");
+        // Until midnight: that day's partition is not read.
+        assert!(sql.contains("event_date < '2026-10-03'"), "{sql}");
         let open = window_query(&TimeWindow {
             since: Some(since),
             until: None,
         });
         assert!(!open.contains("event_time <"), "{open}");
+        let midday = window_query(&TimeWindow {
+            since: None,
+            until: Some(until + chrono::Duration::hours(12)),
+        });
+        assert!(midday.contains("event_date <= '2026-10-03'"), "{midday}");
     }
 }

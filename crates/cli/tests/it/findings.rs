@@ -87,7 +87,7 @@ fn users_add_detections_from_a_directory_and_bad_ones_are_named() {
         &[
             "-f",
             "csv",
-            "--detections",
+            "--extra-detections",
             dir,
             "--detection",
             "any-console-login",
@@ -105,7 +105,7 @@ fn users_add_detections_from_a_directory_and_bad_ones_are_named() {
     );
 
     let listed = trailscope()
-        .args(["detections", "-f", "csv", "--detections", dir])
+        .args(["detections", "-f", "csv", "--extra-detections", dir])
         .output()
         .unwrap();
     let listed = String::from_utf8(listed.stdout).unwrap();
@@ -116,7 +116,7 @@ fn users_add_detections_from_a_directory_and_bad_ones_are_named() {
 
     // A header without an id, and a query that does not plan: each one line, exit 2.
     std::fs::write(tmp.path().join("broken.sql"), "-- title: x\nSELECT 1\n").unwrap();
-    let output = run("findings", lake, &["--detections", dir]);
+    let output = run("findings", lake, &["--extra-detections", dir]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("broken.sql: the header has no `-- id:` line"),
@@ -129,7 +129,7 @@ fn users_add_detections_from_a_directory_and_bad_ones_are_named() {
          -- references: https://example.com\nSELECT nope FROM events\n",
     )
     .unwrap();
-    let output = run("findings", lake, &["--detections", dir]);
+    let output = run("findings", lake, &["--extra-detections", dir]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
@@ -165,7 +165,7 @@ fn a_user_detection_with_a_built_in_id_replaces_it() {
         &[
             "-f",
             "csv",
-            "--detections",
+            "--extra-detections",
             dir,
             "--detection",
             "shared-access-key",
@@ -178,7 +178,7 @@ fn a_user_detection_with_a_built_in_id_replaces_it() {
         "header only"
     );
     let listed = trailscope()
-        .args(["detections", "-f", "csv", "--detections", dir])
+        .args(["detections", "-f", "csv", "--extra-detections", dir])
         .output()
         .unwrap();
     let listed = String::from_utf8(listed.stdout).unwrap();

@@ -11,7 +11,12 @@
 //! `events` alone never pay for it.
 
 pub mod credentials;
+mod questions;
 pub mod resolve;
+
+pub use questions::{
+    PrincipalFilter, PrincipalKind, PrincipalSort, TimelineOf, WhoAnswer, principals, timeline, who,
+};
 
 use std::sync::Arc;
 

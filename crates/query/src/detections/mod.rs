@@ -16,10 +16,16 @@
 //! `first_seen`, `last_seen` (timestamps), `event_count` (integer), `event_ids` (a list of
 //! event ids) and `evidence` (JSON text, e.g. `to_json(named_struct(...))`). The built-in
 //! detections are embedded in the binary ([`builtin`]); more are loaded from a directory
-//! ([`load_dir`]). The `findings` view unions them all ([`findings_sql`]).
+//! ([`DetectionSet::with_overrides`]). The session's `findings` view unions the detections
+//! of its [`DetectionSet`] ([`findings_sql`]); [`findings()`] asks it what fired.
+//! Each built-in detection has records that must fire it and records that must not, in
+//! `crates/query/tests/detections/<id>/`.
 
+mod findings;
 mod registry;
+mod set;
 
-pub use registry::{
-    Detection, Severity, builtin, findings_sql, load_dir, parse, register_findings,
-};
+pub use findings::{any_at_least, findings, listing};
+pub(crate) use registry::register_findings;
+pub use registry::{Detection, Severity, builtin, findings_sql, load_dir, parse};
+pub use set::DetectionSet;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use datafusion::prelude::SessionContext;
 
-use crate::{Error, Result};
+use crate::{Error, Result, literal};
 
 /// How bad a finding is, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,6 +39,11 @@ impl Severity {
     /// 0 (info) to 4 (critical), for sorting and thresholds in SQL.
     pub fn rank(self) -> u8 {
         self as u8
+    }
+
+    /// Whether this is `threshold` or worse.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self >= threshold
     }
 
     pub fn parse(text: &str) -> Option<Severity> {
@@ -271,13 +276,12 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
                 d.id, d.source
             )));
         }
-        let title = d.title.replace('\'', "''");
         parts.push(format!(
             "SELECT concat('{id}', '/', coalesce(CAST(d.account_id AS VARCHAR), ''), '/', \
                     coalesce(CAST(d.actor AS VARCHAR), CAST(d.principal AS VARCHAR), ''), '/', \
                     CAST(CAST(d.first_seen AS BIGINT) AS VARCHAR)) AS finding_id, \
                     '{id}' AS detection_id, '{severity}' AS severity, \
-                    CAST({rank} AS INT) AS severity_rank, '{title}' AS title, \
+                    CAST({rank} AS INT) AS severity_rank, {title} AS title, \
                     CAST(d.principal AS VARCHAR) AS principal, CAST(d.actor AS VARCHAR) AS actor, \
                     CAST(d.account_id AS VARCHAR) AS account_id, \
                     d.first_seen, d.last_seen, CAST(d.event_count AS BIGINT) AS event_count, \
@@ -286,6 +290,7 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
             id = d.id,
             severity = d.severity.as_str(),
             rank = d.severity.rank(),
+            title = literal(&d.title),
             sql = d.sql,
         ));
     }
@@ -297,9 +302,11 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
 
 /// Registers the view `findings` over `detections` on `ctx`; each detection is planned
 /// first on its own, so a bad one is named.
-pub async fn register_findings(ctx: &SessionContext, detections: &[Detection]) -> Result<()> {
+pub(crate) async fn register_findings(
+    ctx: &SessionContext,
+    detections: &[Detection],
+) -> Result<()> {
     let interleaved = ctx.sql(INTERLEAVED_SQL).await?.into_view();
-    ctx.deregister_table(INTERLEAVED)?;
     ctx.register_table(INTERLEAVED, interleaved)?;
     for d in detections {
         ctx.sql(&findings_sql(std::slice::from_ref(d))?)
@@ -314,7 +321,6 @@ pub async fn register_findings(ctx: &SessionContext, detections: &[Detection]) -
             })?;
     }
     let view = ctx.sql(&findings_sql(detections)?).await?.into_view();
-    ctx.deregister_table("findings")?;
     ctx.register_table("findings", view)?;
     Ok(())
 }
@@ -352,6 +358,20 @@ mod tests {
             let row = format!("| `{}` | {} |", d.id, d.severity.as_str());
             assert!(readme.contains(&row), "README lacks {row}");
         }
+    }
+
+    #[test]
+    fn every_file_of_the_builtin_directory_is_listed() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/detections/builtin");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = BUILTIN.iter().map(|(name, _)| name.to_string()).collect();
+        listed.sort();
+        assert_eq!(files, listed, "BUILTIN must list every file of {dir}");
     }
 
     #[test]

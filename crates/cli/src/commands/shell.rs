@@ -25,11 +25,7 @@ Statements end with `;` and may span lines. Ctrl-C clears the statement, Ctrl-D 
   \\q         quit";
 
 pub fn run(config: ShellConfig) -> anyhow::Result<Outcome> {
-    let runtime = crate::runtime()?;
-    let ctx = runtime.block_on(trailscope_query::open_session(
-        &config.dataset.root,
-        &config.dataset.options,
-    ))?;
+    let (runtime, ctx) = crate::session::open(&config.dataset)?;
     let mut editor = DefaultEditor::new().context("cannot start the line editor")?;
     if let Some(history) = &config.history {
         // A missing history file is the first session, not an error.

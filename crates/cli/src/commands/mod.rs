@@ -1,0 +1,33 @@
+//! One module per command: each turns its validated config into output and an outcome.
+
+mod demo;
+mod detections;
+mod export;
+mod findings;
+mod ingest;
+mod principals;
+mod shell;
+mod sql;
+mod synth;
+mod timeline;
+mod who;
+
+use crate::Outcome;
+use crate::args::Command;
+
+/// Validates the command's arguments and runs it.
+pub fn run(command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Ingest(a) => ingest::run(a.into_config()?),
+        Command::Export(a) => export::run(a.into_config()),
+        Command::Demo(a) => demo::run(a),
+        Command::Synth(a) => synth::run(a.into_options()?),
+        Command::Sql(a) => sql::run(a.into_config()?),
+        Command::Shell(a) => shell::run(a.into_config()?),
+        Command::Principals(a) => principals::run(a.into_config()?),
+        Command::Who(a) => who::run(a.into_config()?),
+        Command::Timeline(a) => timeline::run(a.into_config()?),
+        Command::Findings(a) => findings::run(a.into_config()?),
+        Command::Detections(a) => detections::run(a.into_config()?),
+    }
+}

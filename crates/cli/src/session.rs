@@ -1,0 +1,32 @@
+//! The async runtime and the query session every query command runs in.
+
+use datafusion::prelude::SessionContext;
+use tokio::runtime::Runtime;
+
+use crate::args::DatasetConfig;
+
+/// The async runtime DataFusion queries run on.
+pub fn runtime() -> anyhow::Result<Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// A runtime and the dataset's session on it, for commands that ask many questions.
+pub fn open(dataset: &DatasetConfig) -> anyhow::Result<(Runtime, SessionContext)> {
+    let runtime = runtime()?;
+    let ctx = runtime.block_on(trailscope_query::open_session(
+        &dataset.root,
+        &dataset.options,
+    ))?;
+    Ok((runtime, ctx))
+}
+
+/// Opens the dataset's session and runs `question` on it to the end.
+pub fn with_session<T>(
+    dataset: &DatasetConfig,
+    question: impl AsyncFnOnce(SessionContext) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (runtime, ctx) = open(dataset)?;
+    runtime.block_on(question(ctx))
+}

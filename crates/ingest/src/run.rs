@@ -1,0 +1,181 @@
+//! What an ingest run takes and gives back: its options, its counts, its summary, the
+//! input problems it found, and the observer that hears about progress.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::sink::WriterOptions;
+
+/// Deepest JSON nesting accepted in a record (as serde_json's default limit, so that every
+/// stored record can be exported again).
+pub const MAX_DEPTH: usize = 128;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Files and directories to read.
+    pub inputs: Vec<PathBuf>,
+    /// The dataset directory (created if missing).
+    pub dataset: PathBuf,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Data file layout and encoding.
+    pub writer: WriterOptions,
+    /// Records larger than this many bytes are rejected.
+    pub max_record_bytes: usize,
+    /// A gzip file may expand to at most this many times its size (gzip bomb guard).
+    pub max_expansion_ratio: u64,
+    /// Re-read files the dataset already holds (duplicates are still dropped).
+    pub reread: bool,
+}
+
+impl IngestOptions {
+    /// Options with defaults for `inputs` into `dataset`.
+    pub fn new(inputs: Vec<PathBuf>, dataset: PathBuf) -> Self {
+        IngestOptions {
+            inputs,
+            dataset,
+            threads: 0,
+            writer: WriterOptions::default(),
+            max_record_bytes: 32 << 20,
+            max_expansion_ratio: 200,
+            reread: false,
+        }
+    }
+}
+
+/// A problem with the input: a file or a record that could not be ingested.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InputIssue {
+    /// The file, by its source name (or path, when discovery failed).
+    pub file: String,
+    /// The record's index in the file, when the issue is about one record.
+    pub record: Option<u64>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for InputIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.record {
+            Some(index) => write!(f, "{}: record {index}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Hooks for progress display; the library itself never prints.
+pub trait Observer: Sync {
+    /// Called once discovery is done, with the number and total size of files to read.
+    fn on_start(&self, _files: u64, _bytes: u64) {}
+    /// Called after each file.
+    fn on_file(&self, _report: &FileReport) {}
+    /// Called for each input problem, as it is found.
+    fn on_issue(&self, _issue: &InputIssue) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What one file yielded.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    /// Source name.
+    pub source: String,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// Bytes after decompression.
+    pub decompressed_bytes: u64,
+    /// Records seen (written + duplicate + rejected).
+    pub records_seen: u64,
+    /// Records written.
+    pub records_written: u64,
+    /// Records dropped as duplicates.
+    pub records_duplicate: u64,
+    /// Records rejected.
+    pub records_rejected: u64,
+    /// Whether the file could not be read to its end.
+    pub failed: bool,
+}
+
+/// File counts of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileCounts {
+    /// Trail files found.
+    pub found: u64,
+    /// Files read in this run.
+    pub read: u64,
+    /// Files skipped because the dataset already holds them unchanged.
+    pub unchanged: u64,
+    /// CloudTrail digest files skipped.
+    pub digest_skipped: u64,
+    /// CloudTrail Insight files skipped.
+    pub insight_skipped: u64,
+    /// Other files skipped (names that are not trail files).
+    pub other_skipped: u64,
+    /// Files that could not be read to their end (or at all).
+    pub failed: u64,
+    /// Directories that could not be listed.
+    pub unreadable_dirs: u64,
+}
+
+/// Record counts of a run: `seen = written + duplicate + rejected`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecordCounts {
+    /// Records found in the files read.
+    pub seen: u64,
+    /// Records written to the dataset.
+    pub written: u64,
+    /// Records already in the dataset (or earlier in this run), not written again.
+    pub duplicate: u64,
+    /// Records that are not valid CloudTrail records.
+    pub rejected: u64,
+    /// Written records whose time came from a substitute field (no `eventTime`).
+    pub time_substituted: u64,
+    /// Written records with no usable time (in the null partition).
+    pub without_time: u64,
+}
+
+/// The outcome of an ingest run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestSummary {
+    /// The run's id.
+    pub run_id: String,
+    /// The dataset directory.
+    pub dataset: PathBuf,
+    /// File counts.
+    pub files: FileCounts,
+    /// Record counts.
+    pub records: RecordCounts,
+    /// Bytes read from disk.
+    pub bytes_read: u64,
+    /// Bytes after decompression.
+    pub bytes_decompressed: u64,
+    /// Parquet files written.
+    pub data_files_written: u64,
+    /// Parquet bytes written.
+    pub data_bytes_written: u64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall time in seconds.
+    pub wall_seconds: f64,
+    /// Rows in the dataset after the run.
+    pub dataset_rows: u64,
+    /// Input problems (the first [`MAX_ISSUES_KEPT`]).
+    pub issues: Vec<InputIssue>,
+    /// Number of input problems in all.
+    pub issues_total: u64,
+}
+
+/// Issues kept in the summary; all are counted and passed to the observer.
+pub const MAX_ISSUES_KEPT: usize = 1000;
+
+impl IngestSummary {
+    /// Whether every input was read and every record accounted for without a problem.
+    pub fn is_clean(&self) -> bool {
+        self.issues_total == 0
+    }
+}
