@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, Node, Tape};
-use trailscope_ingest::batch::BatchBuilder;
-use trailscope_ingest::record::RecordMapper;
-use trailscope_ingest::split::{PADDING, Piece, RecordSplitter};
+use trailscope_ingest::bench::{BatchBuilder, PADDING, Piece, RecordMapper, RecordSplitter};
 use trailscope_ingest::{IngestOptions, MAX_DEPTH, Silent, WriterOptions};
 
 struct Input {

@@ -88,16 +88,12 @@ impl SeenEvents {
     }
 
     /// Number of keys.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.shards
             .iter()
             .map(|s| s.lock().expect("not poisoned").len())
             .sum()
-    }
-
-    /// Whether no key is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Loads every key file (`*.keys`) in `dir`.

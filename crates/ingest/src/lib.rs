@@ -15,28 +15,30 @@
 //! ```
 //!
 //! How it works: [`discover`] lists trail files (skipping digest and Insight files); each
-//! worker maps a file, gunzips it as a stream, and a [`split::RecordSplitter`] cuts the
+//! worker maps a file, gunzips it as a stream, and a record splitter cuts the
 //! stream into records, whatever the file's shape. Each record is parsed in place by
 //! simd-json, mapped onto the columns of [`schema`] (what no column holds exactly goes to
 //! `unmapped`), deduplicated on `eventID` and recipient account, and appended to its
 //! date's partition. Files are staged and committed atomically ([`dataset`]). [`export`]
 //! rebuilds the original records.
 
-pub mod batch;
+#![warn(missing_docs)]
+
+mod batch;
 pub mod dataset;
-pub mod dedupe;
+mod dedupe;
 pub mod discover;
 mod error;
 pub mod export;
 mod fsutil;
-pub mod inflate;
-pub mod json_text;
+mod inflate;
+mod json_text;
 mod pipeline;
-pub mod record;
+mod record;
 mod run;
 pub mod schema;
-pub mod sink;
-pub mod split;
+mod sink;
+mod split;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod time;
@@ -51,3 +53,11 @@ pub use run::{
     Observer, RecordCounts, Silent,
 };
 pub use sink::{Codec, WriterOptions};
+
+/// Internals that `benches/per_file.rs` times stage by stage; not part of the API.
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::batch::BatchBuilder;
+    pub use crate::record::RecordMapper;
+    pub use crate::split::{PADDING, Piece, RecordSplitter};
+}

@@ -11,7 +11,9 @@ use crate::Result;
 /// The rows of a finished query.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The columns, even with no rows.
     pub schema: SchemaRef,
+    /// The rows.
     pub batches: Vec<RecordBatch>,
 }
 

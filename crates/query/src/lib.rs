@@ -34,6 +34,8 @@
 //! [`attribution::who`], [`attribution::timeline`], [`detections::findings()`],
 //! [`overview::ask`] and (with the `synth` feature) [`truth::compare`].
 
+#![warn(missing_docs)]
+
 mod answer;
 pub mod attribution;
 mod context;

@@ -13,6 +13,7 @@ pub struct Question {
     pub id: &'static str,
     /// The heading shown above the answer.
     pub title: &'static str,
+    /// The query, over the session's tables and views.
     pub sql: &'static str,
 }
 

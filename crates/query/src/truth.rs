@@ -13,13 +13,16 @@ use crate::{Answer, Result, literal};
 pub struct TruthCheck {
     /// Root usage events (CIS semantics) found, and injected.
     pub root_found: u64,
+    /// Root usage events the generator injected.
     pub root_expected: u64,
     /// Shared-identity findings, and shared identities injected.
     pub shared_found: u64,
+    /// Shared identities the generator injected.
     pub shared_expected: u64,
     /// Events of the injected sessions whose actor and method `attribution` gives as the
     /// generator does, and such events in all.
     pub session_events_agreeing: u64,
+    /// Events of the injected sessions.
     pub session_events: u64,
 }
 

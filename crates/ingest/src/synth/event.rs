@@ -35,6 +35,8 @@ impl Session {
 /// The `userIdentity` element
 /// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html>).
 #[derive(Debug, Clone)]
+// The variants are CloudTrail's userIdentity types, by their own names.
+#[allow(clippy::enum_variant_names)]
 pub enum Identity {
     Root {
         account: String,

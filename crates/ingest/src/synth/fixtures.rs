@@ -190,7 +190,9 @@ pub fn write_shapes(dir: &Path) -> Result<Vec<PathBuf>> {
 /// One case of the bad-input corpus: its file name and what it holds.
 #[derive(Debug, Clone, Copy)]
 pub struct BadCase {
+    /// The file's name in the corpus.
     pub file: &'static str,
+    /// What is wrong with it, and what ingest must do.
     pub case: &'static str,
 }
 

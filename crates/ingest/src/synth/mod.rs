@@ -19,12 +19,12 @@
 
 mod background;
 mod catalog;
-pub mod clock;
+mod clock;
 mod error;
-pub mod event;
+mod event;
 pub mod fixtures;
 mod ids;
-pub mod json;
+mod json;
 pub mod layout;
 mod plan;
 mod scenarios;
@@ -52,13 +52,17 @@ pub struct SynthOptions {
     pub out: PathBuf,
     /// About how many bytes of (uncompressed) JSON the trail files hold in all.
     pub size_bytes: u64,
+    /// The same seed and options give the same bytes.
     pub seed: u64,
     /// Accounts in the organization (the first is the management account).
     pub accounts: usize,
+    /// Regions with activity.
     pub regions: usize,
+    /// Days of activity.
     pub days: i64,
     /// The first day, `YYYY-MM-DD`.
     pub start: String,
+    /// Account trails, an organization trail, or both.
     pub layout: Layout,
     /// Gzip level of the trail files (CloudTrail's own files compress about as level 6).
     pub gzip_level: u32,
@@ -67,6 +71,7 @@ pub struct SynthOptions {
 }
 
 impl SynthOptions {
+    /// The defaults (256 MiB over 7 days, 3 accounts, 4 regions) into `out`.
     pub fn new(out: PathBuf) -> Self {
         SynthOptions {
             out,
@@ -108,8 +113,11 @@ impl SynthOptions {
 /// What was generated.
 #[derive(Debug, Clone)]
 pub struct SynthSummary {
+    /// The output directory.
     pub out: PathBuf,
+    /// What the trail holds, as written to `ground-truth.json`.
     pub truth: GroundTruth,
+    /// Time taken.
     pub wall_seconds: f64,
 }
 

@@ -2,17 +2,19 @@
 //! to the actor (person or workload) behind it.
 //!
 //! Views on the session (stable column names, documented in the README):
+//! - `signed_events`: `events` with the normalized `principal`, `principal_type` and
+//!   `via_aws_service` (one definition each, read by attribution and the detections);
 //! - `attribution`: one row per event of `events` (so within the session's time window);
 //! - `sessions`: one row per temporary credential issued or used anywhere in the dataset;
 //! - `principals`: one row per principal and per resolved actor.
 //!
 //! Credentials are resolved over the whole dataset, whatever the window, the first time
-//! a query reads one of these views ([`credentials::CredentialsTable`]); queries on
+//! a query reads one of these views (the `__credentials` table); queries on
 //! `events` alone never pay for it.
 
-pub mod credentials;
+mod credentials;
 mod questions;
-pub mod resolve;
+mod resolve;
 
 pub use questions::{
     PrincipalFilter, PrincipalKind, PrincipalSort, TimelineOf, WhoAnswer, principals, timeline, who,
@@ -38,6 +40,7 @@ pub fn principal_type_expr() -> String {
     strip_comments(PRINCIPAL_TYPE_SQL)
 }
 
+const SIGNED_EVENTS_SQL: &str = include_str!("signed_events.sql");
 const ATTRIBUTION_SQL: &str = include_str!("attribution.sql");
 const SESSIONS_SQL: &str = include_str!("sessions.sql");
 const PRINCIPALS_SQL: &str = include_str!("principals.sql");
@@ -45,7 +48,7 @@ const PRINCIPALS_SQL: &str = include_str!("principals.sql");
 /// The internal table of resolved credentials.
 pub const CREDENTIALS: &str = "__credentials";
 
-/// Registers `attribution`, `sessions` and `principals` on `ctx`, whose `events` is
+/// Registers `signed_events`, `attribution`, `sessions` and `principals` on `ctx`, whose `events` is
 /// already registered; `all_events` is the whole dataset (the window left out).
 pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) -> Result<()> {
     ctx.register_table(
@@ -53,7 +56,8 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
         Arc::new(credentials::CredentialsTable::new(all_events)),
     )?;
     let views = [
-        ("attribution", attribution_sql()),
+        ("signed_events", signed_events_sql()),
+        ("attribution", ATTRIBUTION_SQL.to_string()),
         ("sessions", SESSIONS_SQL.to_string()),
         ("principals", PRINCIPALS_SQL.to_string()),
     ];
@@ -64,8 +68,8 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
     Ok(())
 }
 
-fn attribution_sql() -> String {
-    ATTRIBUTION_SQL
+fn signed_events_sql() -> String {
+    SIGNED_EVENTS_SQL
         .replace("{principal}", &principal_expr())
         .replace("{principal_type}", &principal_type_expr())
 }

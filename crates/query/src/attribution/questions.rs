@@ -21,11 +21,16 @@ pub enum PrincipalKind {
 /// The column `principals` is sorted by (descending, then by kind and id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PrincipalSort {
+    /// Most events first.
     #[default]
     Events,
+    /// Most source addresses first.
     SourceIps,
+    /// Most errors first.
     Errors,
+    /// Latest first appearance first.
     FirstSeen,
+    /// Latest activity first.
     LastSeen,
 }
 
@@ -44,11 +49,13 @@ impl PrincipalSort {
 /// Which principals and actors to list, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrincipalFilter {
+    /// Principals, actors or both.
     pub kind: PrincipalKind,
     /// Only those seen in this account.
     pub account: Option<String>,
     /// Only this type (`IAMUser`, `AssumedRole`, `Root`, ...).
     pub type_name: Option<String>,
+    /// The order.
     pub sort: PrincipalSort,
     /// At most this many rows (0: all).
     pub limit: usize,
@@ -175,6 +182,7 @@ pub enum TimelineOf {
     Actor(String),
     /// A signing principal.
     Principal(String),
+    /// An access key id.
     AccessKey(String),
     /// An address, or a CIDR block.
     Ip(String),

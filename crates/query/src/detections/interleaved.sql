@@ -10,24 +10,24 @@ WITH used AS (
   -- Long-term access keys.
   SELECT 'access_key' AS kind, user_identity_access_key_id AS identity, recipient_account_id AS account_id,
          user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
-  FROM events
+  FROM signed_events
   WHERE user_identity_access_key_id LIKE 'AKIA%'
-    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+    AND NOT via_aws_service
   UNION ALL
   -- Role sessions: one session ARN (different session names are different sessions).
   SELECT 'role_session' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
          user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
-  FROM events
+  FROM signed_events
   WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
-    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+    AND NOT via_aws_service
   UNION ALL
   -- IAM users' console sign-ins and console sessions together.
   SELECT 'iam_user' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
          user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
-  FROM events
+  FROM signed_events
   WHERE user_identity_type = 'IAMUser' AND user_identity_arn IS NOT NULL
     AND (session_credential_from_console OR event_name = 'ConsoleLogin')
-    AND user_identity_invoked_by IS NULL AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+    AND NOT via_aws_service
 ),
 -- Only identities seen from two or more addresses can interleave: the window below then
 -- sorts few rows, not every event of every identity.

@@ -9,12 +9,15 @@
 //! -- references: https://..., https://...
 //! -- false_positives: What fires and is fine.
 //! SELECT principal, actor, account_id, first_seen, last_seen, event_count, event_ids, evidence
-//! FROM events WHERE ...
+//! FROM signed_events WHERE ...
 //! ```
 //!
 //! The query returns the finding columns: `principal`, `actor` (text), `account_id`,
 //! `first_seen`, `last_seen` (timestamps), `event_count` (integer), `event_ids` (a list of
-//! event ids) and `evidence` (JSON text, e.g. `to_json(named_struct(...))`). The built-in
+//! event ids) and `evidence` (JSON text, e.g. `to_json(named_struct(...))`). With
+//! `-- grain: event` (one event, one finding) it returns `event_time` and `event_id`
+//! instead of the time span, count and ids. Detections read `signed_events` (`events`
+//! with the normalized `principal` and `via_aws_service`), so that neither is written twice. The built-in
 //! detections are embedded in the binary ([`builtin`]); more are loaded from a directory
 //! ([`DetectionSet::with_overrides`]). The session's `findings` view unions the detections
 //! of its [`DetectionSet`] ([`findings_sql`]); [`findings()`] asks it what fired.
@@ -27,5 +30,5 @@ mod set;
 
 pub use findings::{any_at_least, findings, listing};
 pub(crate) use registry::register_findings;
-pub use registry::{Detection, Severity, builtin, findings_sql, load_dir, parse};
+pub use registry::{Detection, Grain, Severity, builtin, findings_sql, load_dir, parse};
 pub use set::DetectionSet;

@@ -10,14 +10,20 @@ use crate::{Error, Result, literal};
 /// How bad a finding is, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Worth knowing.
     Info,
+    /// Worth a look.
     Low,
+    /// Worth a look soon.
     Medium,
+    /// Act on it.
     High,
+    /// Act on it now.
     Critical,
 }
 
 impl Severity {
+    /// Every severity, least severe first.
     pub const ALL: [Severity; 5] = [
         Severity::Info,
         Severity::Low,
@@ -26,6 +32,7 @@ impl Severity {
         Severity::Critical,
     ];
 
+    /// Its name: `info`, `low`, `medium`, `high` or `critical`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -46,6 +53,7 @@ impl Severity {
         self >= threshold
     }
 
+    /// A severity by name, in any case.
     pub fn parse(text: &str) -> Option<Severity> {
         Severity::ALL
             .into_iter()
@@ -53,16 +61,37 @@ impl Severity {
     }
 }
 
+/// What one row of a detection's query is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grain {
+    /// A finding: the query returns `first_seen`, `last_seen`, `event_count` and
+    /// `event_ids` itself.
+    #[default]
+    Finding,
+    /// One event is one finding (`-- grain: event`): the query returns `event_time` and
+    /// `event_id`, and the finding's time span, count and ids are made from them.
+    Event,
+}
+
 /// One detection: its metadata and its query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
+    /// Unique: lowercase letters, digits and dashes.
     pub id: String,
+    /// One line.
     pub title: String,
+    /// How bad its findings are.
     pub severity: Severity,
+    /// What fires it, and how findings are grouped.
     pub description: String,
+    /// Why it matters.
     pub rationale: String,
+    /// Documentation it follows (URLs).
     pub references: Vec<String>,
+    /// What fires it and is fine.
     pub false_positives: String,
+    /// What one row of the query is.
+    pub grain: Grain,
     /// The query, without its header.
     pub sql: String,
     /// Where it came from: `builtin` or a file path.
@@ -229,6 +258,13 @@ pub fn parse(text: &str, source: &str) -> Result<Detection> {
             .filter(|r| !r.is_empty())
             .collect(),
         false_positives: fields.remove("false_positives").unwrap_or_default(),
+        grain: match fields.remove("grain").as_deref() {
+            None | Some("finding") => Grain::Finding,
+            Some("event") => Grain::Event,
+            Some(other) => {
+                return Err(invalid(format!("grain {other:?}: one of finding, event")));
+            }
+        },
         sql: body.join("\n").trim().trim_end_matches(';').to_string(),
         source: source.to_string(),
     };
@@ -276,16 +312,31 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
                 d.id, d.source
             )));
         }
+        let (first_seen, last_seen, event_count, event_ids) = match d.grain {
+            Grain::Finding => (
+                "d.first_seen",
+                "d.last_seen",
+                "CAST(d.event_count AS BIGINT)",
+                "d.event_ids",
+            ),
+            Grain::Event => (
+                "d.event_time",
+                "d.event_time",
+                "CAST(1 AS BIGINT)",
+                "make_array(d.event_id)",
+            ),
+        };
         parts.push(format!(
             "SELECT concat('{id}', '/', coalesce(CAST(d.account_id AS VARCHAR), ''), '/', \
                     coalesce(CAST(d.actor AS VARCHAR), CAST(d.principal AS VARCHAR), ''), '/', \
-                    CAST(CAST(d.first_seen AS BIGINT) AS VARCHAR)) AS finding_id, \
+                    CAST(CAST({first_seen} AS BIGINT) AS VARCHAR)) AS finding_id, \
                     '{id}' AS detection_id, '{severity}' AS severity, \
                     CAST({rank} AS INT) AS severity_rank, {title} AS title, \
                     CAST(d.principal AS VARCHAR) AS principal, CAST(d.actor AS VARCHAR) AS actor, \
                     CAST(d.account_id AS VARCHAR) AS account_id, \
-                    d.first_seen, d.last_seen, CAST(d.event_count AS BIGINT) AS event_count, \
-                    d.event_ids, CAST(d.evidence AS VARCHAR) AS evidence \
+                    {first_seen} AS first_seen, {last_seen} AS last_seen, \
+                    {event_count} AS event_count, {event_ids} AS event_ids, \
+                    CAST(d.evidence AS VARCHAR) AS evidence \
              FROM (\n{sql}\n) d",
             id = d.id,
             severity = d.severity.as_str(),

@@ -61,14 +61,17 @@ impl DetectionSet {
         Ok(self)
     }
 
+    /// The detections, sorted by id.
     pub fn detections(&self) -> &[Detection] {
         &self.detections
     }
 
+    /// How many detections.
     pub fn len(&self) -> usize {
         self.detections.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.detections.is_empty()
     }

@@ -1,6 +1,7 @@
 -- id: access-key-created-for-another-user
 -- title: Access key created for another user
 -- severity: medium
+-- grain: event
 -- description: A principal created a long-term access key for an IAM user other than itself (CreateAccessKey whose requestParameters.userName names someone else).
 -- rationale: A key minted for someone else is a credential its owner may not know about: a classic persistence step (a backdoor key on an existing user), and it breaks attribution of whatever the key does.
 -- references: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html, https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-backdoor-user/
@@ -9,10 +10,8 @@ SELECT
   a.principal,
   a.actor,
   e.recipient_account_id AS account_id,
-  e.event_time AS first_seen,
-  e.event_time AS last_seen,
-  CAST(1 AS BIGINT) AS event_count,
-  make_array(e.event_id) AS event_ids,
+  e.event_time,
+  e.event_id,
   to_json(named_struct(
     'for_user', json_get_str(e.request_parameters, 'userName'),
     'new_access_key_id', json_get_str(e.response_elements, 'accessKey', 'accessKeyId'),

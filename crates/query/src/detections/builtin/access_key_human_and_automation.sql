@@ -9,10 +9,9 @@ WITH keyed AS (
   SELECT user_identity_access_key_id AS access_key_id, recipient_account_id AS account_id,
          date_trunc('day', event_time) AS day, user_identity_arn, event_id, event_time,
          source_ip_address, user_agent_family(user_agent) AS family
-  FROM events
+  FROM signed_events
   WHERE user_identity_access_key_id LIKE 'AKIA%'
-    AND user_identity_invoked_by IS NULL
-    AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+    AND NOT via_aws_service
 ),
 -- Which keys and days qualify, before gathering event ids (most keys never do).
 mixed AS (

@@ -1,6 +1,7 @@
 -- id: cloudtrail-tampering
 -- title: CloudTrail logging stopped, deleted or narrowed
 -- severity: high
+-- grain: event
 -- description: StopLogging, DeleteTrail, UpdateTrail, or PutEventSelectors that stops recording management events (an event selector with includeManagementEvents false, or advanced selectors none of which selects the Management category). Failed attempts fire too; the evidence says whether the call succeeded.
 -- rationale: Turning off the audit trail is how an intruder hides what comes next; CIS AWS Foundations 3.x and Security Hub CloudTrail.1 require a trail recording management events.
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html, https://docs.aws.amazon.com/securityhub/latest/userguide/cloudtrail-controls.html#cloudtrail-1, https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-stop/
@@ -9,10 +10,8 @@ SELECT
   a.principal,
   a.actor,
   e.recipient_account_id AS account_id,
-  e.event_time AS first_seen,
-  e.event_time AS last_seen,
-  CAST(1 AS BIGINT) AS event_count,
-  make_array(e.event_id) AS event_ids,
+  e.event_time,
+  e.event_id,
   to_json(named_struct(
     'event_name', e.event_name,
     'trail', coalesce(json_get_str(e.request_parameters, 'name'), json_get_str(e.request_parameters, 'trailName')),

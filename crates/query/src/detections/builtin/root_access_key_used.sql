@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html
 -- false_positives: None expected.
 SELECT
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS principal,
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
@@ -19,7 +19,6 @@ SELECT
     'source_ips', array_sort(array_agg(DISTINCT source_ip_address)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(user_agent)))
   )) AS evidence
-FROM events
-WHERE user_identity_type = 'Root' AND user_identity_invoked_by IS NULL
-  AND user_identity_access_key_id LIKE 'AKIA%'
+FROM signed_events
+WHERE root_use AND user_identity_access_key_id LIKE 'AKIA%'
 GROUP BY 1, 2, 3, user_identity_access_key_id, date_trunc('day', event_time)

@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1, https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: The few tasks only root can do (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#root-user-tasks) still fire: confirm who did them and why.
 SELECT
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS principal,
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
@@ -18,10 +18,10 @@ SELECT
     'event_names', array_sort(array_agg(DISTINCT event_name)),
     'source_ips', array_sort(array_agg(DISTINCT source_ip_address)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(user_agent))),
-    'failed', count(error_code) + count(*) FILTER (WHERE json_get_str(response_elements, 'ConsoleLogin') = 'Failure' AND error_code IS NULL)
+    -- Failed: an error code, an error message alone, or a Failure outcome.
+    'failed', count(*) FILTER (WHERE error_code IS NOT NULL OR error_message IS NOT NULL
+                                 OR json_get_str(response_elements, 'ConsoleLogin') = 'Failure')
   )) AS evidence
-FROM events
-WHERE user_identity_type = 'Root'
-  AND user_identity_invoked_by IS NULL
-  AND coalesce(event_type, '') <> 'AwsServiceEvent'
+FROM signed_events
+WHERE root_use
 GROUP BY 1, 2, 3, date_trunc('day', event_time)

@@ -6,7 +6,7 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html
 -- false_positives: Planned privileged tasks (unlocking a bucket policy, deleting root credentials) run by the security team.
 SELECT
-  coalesce(e.user_identity_arn, concat('arn:aws:iam::', e.recipient_account_id, ':root')) AS principal,
+  e.principal,
   s.actor,
   e.recipient_account_id AS account_id,
   min(e.event_time) AS first_seen,
@@ -19,7 +19,7 @@ SELECT
     'method', s.method,
     'event_names', array_sort(array_agg(DISTINCT e.event_name))
   )) AS evidence
-FROM events e
+FROM signed_events e
 LEFT JOIN sessions s ON s.access_key_id = e.user_identity_access_key_id
 WHERE e.user_identity_type = 'Root' AND e.session_assumed_root
 GROUP BY 1, s.actor, e.recipient_account_id, e.user_identity_access_key_id, s.issuing_event_id, s.method

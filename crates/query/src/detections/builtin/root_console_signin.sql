@@ -1,23 +1,22 @@
 -- id: root-console-signin
 -- title: Root console sign-in
 -- severity: high
+-- grain: event
 -- description: The root user signed in to the AWS Management Console successfully. One finding per sign-in.
 -- rationale: A root console session is the most powerful and least attributable session there is; everyday work belongs to named identities.
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html, https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Root-only tasks, done on purpose and recorded.
 SELECT
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS principal,
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
-  event_time AS first_seen,
-  event_time AS last_seen,
-  CAST(1 AS BIGINT) AS event_count,
-  make_array(event_id) AS event_ids,
+  event_time,
+  event_id,
   to_json(named_struct(
     'source_ip', source_ip_address,
     'user_agent', user_agent,
     'mfa_used', json_get_str(additional_event_data, 'MFAUsed')
   )) AS evidence
-FROM events
+FROM signed_events
 WHERE user_identity_type = 'Root' AND event_name = 'ConsoleLogin'
   AND json_get_str(response_elements, 'ConsoleLogin') = 'Success'

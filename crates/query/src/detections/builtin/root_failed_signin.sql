@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
 -- false_positives: An owner mistyping the password once, right before a successful sign-in.
 SELECT
-  concat('arn:aws:iam::', recipient_account_id, ':root') AS principal,
-  CAST(NULL AS VARCHAR) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
@@ -18,8 +18,8 @@ SELECT
     'source_ips', array_sort(array_agg(DISTINCT source_ip_address)),
     'error_messages', array_sort(array_agg(DISTINCT error_message))
   )) AS evidence
-FROM events
+FROM signed_events
 WHERE user_identity_type = 'Root' AND event_name = 'ConsoleLogin'
   AND json_get_str(response_elements, 'ConsoleLogin') = 'Failure'
-GROUP BY recipient_account_id, date_trunc('hour', event_time)
+GROUP BY principal, recipient_account_id, date_trunc('hour', event_time)
 HAVING count(*) >= 1

@@ -1,19 +1,18 @@
 -- id: root-mfa-change
 -- title: Root MFA device added or removed
 -- severity: high
+-- grain: event
 -- description: The root user created, enabled, deactivated or deleted an MFA device.
 -- rationale: Removing root MFA (or adding a device an attacker holds) weakens the last lock on the account.
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html, https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-9
 -- false_positives: Replacing a lost or old device, planned.
 SELECT
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS principal,
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
-  event_time AS first_seen,
-  event_time AS last_seen,
-  CAST(1 AS BIGINT) AS event_count,
-  make_array(event_id) AS event_ids,
+  event_time,
+  event_id,
   to_json(named_struct('event_name', event_name, 'request_parameters', request_parameters, 'source_ip', source_ip_address)) AS evidence
-FROM events
+FROM signed_events
 WHERE user_identity_type = 'Root'
   AND event_name IN ('CreateVirtualMFADevice', 'EnableMFADevice', 'DeactivateMFADevice', 'DeleteVirtualMFADevice', 'ResyncMFADevice')

@@ -6,18 +6,16 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html, https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1
 -- false_positives: One owner signing in from the office and later from home on the same day.
 WITH console AS (
-  SELECT coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS identity,
+  SELECT principal AS identity,
          recipient_account_id AS account_id, event_id, event_time, source_ip_address AS ip, user_agent
-  FROM events
-  WHERE user_identity_type = 'Root' AND user_identity_invoked_by IS NULL
-    AND coalesce(event_type, '') <> 'AwsServiceEvent'
-    AND NOT coalesce(is_aws_service_source(source_ip_address), true)
+  FROM signed_events
+  WHERE root_use AND NOT via_aws_service
     AND (session_credential_from_console
          OR (event_name = 'ConsoleLogin' AND json_get_str(response_elements, 'ConsoleLogin') = 'Success'))
 )
 SELECT
   identity AS principal,
-  CAST(NULL AS VARCHAR) AS actor,
+  identity AS actor,
   account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,

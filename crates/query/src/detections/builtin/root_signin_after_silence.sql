@@ -1,27 +1,25 @@
 -- id: root-signin-after-silence
 -- title: Root sign-in after a long silence
 -- severity: high
+-- grain: event
 -- description: A successful root console sign-in with no root activity in the same account in the 30 days before it, as far as the dataset reaches back (the first root activity of the dataset counts only when the dataset starts at least 30 days earlier).
 -- rationale: A root user that is locked away for months and then signs in is either a rare planned task or someone else.
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Planned root-only tasks after a quiet period.
 WITH root AS (
-  SELECT event_id, event_time, event_name, recipient_account_id, source_ip_address, user_identity_arn,
+  SELECT event_id, event_time, event_name, recipient_account_id, source_ip_address, principal,
          json_get_str(response_elements, 'ConsoleLogin') AS outcome,
          lag(event_time) OVER (PARTITION BY recipient_account_id ORDER BY event_time, event_id) AS previous
-  FROM events
-  WHERE user_identity_type = 'Root' AND user_identity_invoked_by IS NULL
-    AND coalesce(event_type, '') <> 'AwsServiceEvent'
+  FROM signed_events
+  WHERE root_use
 ),
 start AS (SELECT min(event_time) AS first_event FROM events)
 SELECT
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS principal,
-  coalesce(user_identity_arn, concat('arn:aws:iam::', recipient_account_id, ':root')) AS actor,
+  principal,
+  principal AS actor,
   recipient_account_id AS account_id,
-  event_time AS first_seen,
-  event_time AS last_seen,
-  CAST(1 AS BIGINT) AS event_count,
-  make_array(event_id) AS event_ids,
+  event_time,
+  event_id,
   to_json(named_struct(
     'previous_root_activity', CAST(previous AS VARCHAR),
     'days_silent', (CAST(event_time AS BIGINT) - CAST(coalesce(previous, first_event) AS BIGINT)) / 86400000000,
