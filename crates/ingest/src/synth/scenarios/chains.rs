@@ -238,12 +238,32 @@ impl Builder<'_> {
 }
 
 pub(super) fn inject(b: &mut Builder<'_>) {
-    let world = b.world;
-    let a1 = b.member(1);
-    let a2 = b.member(2);
-    let day = 1.min(world.days - 1);
+    let scene = Scene {
+        a1: b.member(1),
+        a2: b.member(2),
+        day: 1.min(b.world.days - 1),
+    };
+    role_chain_across_accounts(b, scene);
+    saml_federation(b, scene);
+    web_identity_ci_job(b, scene);
+    identity_center(b, scene);
+    sessions_without_issuing_call(b, scene);
+    session_token_with_mfa(b, scene);
+    federation_token_for_contractor(b, scene);
+}
 
-    // A person's IAM user assumes Admin, then chains into a Deployer role in another account.
+/// The member accounts and the day the chains happen in.
+#[derive(Clone, Copy)]
+struct Scene {
+    a1: usize,
+    a2: usize,
+    day: i64,
+}
+
+/// A person's IAM user assumes Admin, then chains into a Deployer role in another account.
+fn role_chain_across_accounts(b: &mut Builder<'_>, scene: Scene) {
+    let world = b.world;
+    let Scene { a1, a2, day } = scene;
     let user = world.iam_user(a1, 0);
     let user_arn = user.arn().unwrap_or_default();
     let human = &world.humans[world.accounts[a1].users[0].human.unwrap_or(0)];
@@ -317,8 +337,11 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![user_hop, admin.hop, deploy.hop],
         ids,
     );
+}
 
-    // SAML federation from an external IdP.
+/// SAML federation from an external IdP.
+fn saml_federation(b: &mut Builder<'_>, scene: Scene) {
+    let Scene { a1, day, .. } = scene;
     let okta = format!("arn:aws:iam::{}:saml-provider/Okta", b.account_id(a1));
     let ip = b.fresh_ip();
     let t = b.at(day, 11, 0);
@@ -342,8 +365,11 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![saml.hop],
         ids,
     );
+}
 
-    // A CI job federated through GitHub's OIDC provider.
+/// A CI job federated through GitHub's OIDC provider.
+fn web_identity_ci_job(b: &mut Builder<'_>, scene: Scene) {
+    let Scene { a2, day, .. } = scene;
     let provider = "token.actions.githubusercontent.com";
     let subject = "repo:example-org/payments:ref:refs/heads/main";
     let ip = b.fresh_ip();
@@ -377,10 +403,14 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![web.hop],
         ids,
     );
+}
 
-    // Identity Center: the portal call in the management account (its roleName is the
-    // permission set), then the SAML federation into the member account that issues the
-    // AWSReservedSSO_<permission set>_<hash> session.
+/// Identity Center: the portal call in the management account (its roleName is the
+/// permission set), then the SAML federation into the member account that issues the
+/// AWSReservedSSO_<permission set>_<hash> session.
+fn identity_center(b: &mut Builder<'_>, scene: Scene) {
+    let world = b.world;
+    let Scene { a1, day, .. } = scene;
     let h = 0;
     let human = &world.humans[h];
     let ip = human.ip_on(world.seed, day).to_string();
@@ -442,8 +472,12 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![portal_hop, idc.hop],
         ids,
     );
+}
 
-    // Sessions whose issuing call is not in the trail.
+/// Sessions whose issuing call is not in the trail.
+fn sessions_without_issuing_call(b: &mut Builder<'_>, scene: Scene) {
+    let world = b.world;
+    let Scene { a2, day, .. } = scene;
     let acct = b.account_id(a2);
     let ip = b.fresh_ip();
     let t = b.at(day, 14, 0);
@@ -512,8 +546,12 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![],
         ids,
     );
+}
 
-    // GetSessionToken with MFA: the IAM user signs with a temporary key.
+/// GetSessionToken with MFA: the IAM user signs with a temporary key.
+fn session_token_with_mfa(b: &mut Builder<'_>, scene: Scene) {
+    let world = b.world;
+    let Scene { a1, day, .. } = scene;
     let u = 1;
     let user = world.iam_user(a1, u);
     let user_arn = user.arn().unwrap_or_default();
@@ -565,8 +603,12 @@ pub(super) fn inject(b: &mut Builder<'_>) {
         vec![hop],
         ids,
     );
+}
 
-    // GetFederationToken by an automation user for a contractor.
+/// GetFederationToken by an automation user for a contractor.
+fn federation_token_for_contractor(b: &mut Builder<'_>, scene: Scene) {
+    let world = b.world;
+    let Scene { a1, day, .. } = scene;
     let u = 4;
     let user = world.iam_user(a1, u);
     let user_arn = user.arn().unwrap_or_default();
