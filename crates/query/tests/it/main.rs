@@ -4,6 +4,7 @@ mod attribution;
 mod detections;
 mod findings;
 mod hygiene;
+mod imports;
 mod window;
 
 use std::path::{Path, PathBuf};
