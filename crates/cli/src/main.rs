@@ -27,6 +27,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    owner_only_files();
     let cli = args::Cli::parse();
     match commands::run(cli.command) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -37,5 +38,16 @@ fn main() -> ExitCode {
             eprintln!("trailscope: error: {}", errors::one_line(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Every file and directory this process creates (the dataset, `--output` files, what
+/// `COPY ... TO` writes) is readable by its owner only: trails name people, keys and
+/// addresses.
+fn owner_only_files() {
+    // SAFETY: umask only sets the process's file mode creation mask; it cannot fail and
+    // touches no memory. It runs first in main, before any thread exists.
+    unsafe {
+        libc::umask(0o077);
     }
 }

@@ -172,6 +172,14 @@ impl Worker {
     }
 
     fn process_file(&mut self, context: &mut FileContext<'_, '_>) -> Result<()> {
+        // Opening a FIFO blocks until someone writes to it, and a device never ends:
+        // only regular files are read.
+        if let Ok(meta) = std::fs::metadata(&context.file.path)
+            && !meta.is_file()
+        {
+            context.fail("not a regular file (a FIFO, socket or device): not read".into());
+            return Ok(());
+        }
         let opened = File::open(&context.file.path).and_then(|f| {
             let len = f.metadata()?.len();
             if len == 0 {

@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+mod analyst;
 mod answer;
 pub mod attribution;
 mod context;
@@ -48,6 +49,7 @@ pub mod truth;
 pub mod udf;
 mod window;
 
+pub use analyst::analyst_sql;
 pub use answer::Answer;
 pub use literal::literal;
 pub use session::{EVENTS, QueryOptions, open_session, user_table, user_tables};

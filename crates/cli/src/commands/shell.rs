@@ -70,7 +70,12 @@ pub fn run(config: ShellConfig) -> anyhow::Result<Outcome> {
             continue;
         }
         let _ = editor.add_history_entry(statement.trim());
-        if let Err(e) = runtime.block_on(execute(&ctx, &statement, &config.output)) {
+        if let Err(e) = runtime.block_on(execute(
+            &ctx,
+            &config.dataset.root,
+            &statement,
+            &config.output,
+        )) {
             if crate::errors::is_broken_pipe(&e) {
                 break;
             }
@@ -85,9 +90,14 @@ pub fn run(config: ShellConfig) -> anyhow::Result<Outcome> {
 }
 
 /// Runs one statement, prints its rows and how long it took.
-async fn execute(ctx: &SessionContext, sql: &str, output: &OutputConfig) -> anyhow::Result<()> {
+async fn execute(
+    ctx: &SessionContext,
+    dataset: &std::path::Path,
+    sql: &str,
+    output: &OutputConfig,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let frame = ctx.sql(sql).await?;
+    let frame = trailscope_query::analyst_sql(ctx, dataset, sql).await?;
     output.write_frame(frame).await?;
     println!("({:.3} s)", started.elapsed().as_secs_f64());
     Ok(())

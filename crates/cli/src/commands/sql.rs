@@ -6,10 +6,8 @@ use crate::session::with_session;
 
 pub fn run(config: SqlConfig) -> anyhow::Result<Outcome> {
     with_session(&config.dataset, async |ctx| {
-        config
-            .output
-            .write_frame(ctx.sql(&config.sql).await?)
-            .await?;
+        let frame = trailscope_query::analyst_sql(&ctx, &config.dataset.root, &config.sql).await?;
+        config.output.write_frame(frame).await?;
         Ok(Outcome::Clean)
     })
 }

@@ -238,3 +238,91 @@ fn no_rows_still_give_a_header_and_an_empty_array() {
     assert_eq!(stdout(&sql(&["-f", "json"], query)).trim(), "[]");
     assert_eq!(stdout(&sql(&["-f", "jsonl"], query)), "");
 }
+
+/// Every file under `dir`, with its permission bits.
+fn files_with_modes(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                out.push((path, mode));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_dataset_is_read_only_and_what_sql_writes_is_owner_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (trail, _) = super::generated_trail(tmp.path(), 256 << 10);
+    let lake = tmp.path().join("lake");
+    assert!(
+        super::quiet_ingest(&trail, &lake)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let before = files_with_modes(&lake);
+    let run = |query: &str, extra: &[&str]| {
+        trailscope()
+            .args(["sql", "-d"])
+            .arg(&lake)
+            .args(extra)
+            .arg(query)
+            .output()
+            .unwrap()
+    };
+
+    let insert = run("INSERT INTO events SELECT * FROM events LIMIT 1", &[]);
+    assert_clear_error(&insert, "read-only");
+    let inside = lake.join("copy.csv");
+    let copy_inside = run(
+        &format!(
+            "COPY (SELECT event_id FROM events LIMIT 3) TO '{}'",
+            inside.display()
+        ),
+        &[],
+    );
+    assert_clear_error(&copy_inside, "inside the dataset");
+    assert_eq!(files_with_modes(&lake), before, "the dataset changed");
+
+    let out = tmp.path().join("out.csv");
+    let copied = run(
+        &format!(
+            "COPY (SELECT event_id FROM events LIMIT 3) TO '{}'",
+            out.display()
+        ),
+        &[],
+    );
+    assert!(copied.status.success(), "{copied:?}");
+    let table = tmp.path().join("table.txt");
+    let written = run(
+        "SELECT count(*) FROM events",
+        &["-o", table.to_str().unwrap()],
+    );
+    assert!(written.status.success(), "{written:?}");
+    // COPY writes one file, or a directory of files, depending on the path.
+    let mode = |path: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    };
+    let mut created = if out.is_dir() {
+        files_with_modes(&out)
+    } else {
+        vec![(out.clone(), mode(&out))]
+    };
+    created.push((table.clone(), mode(&table)));
+    assert!(created.len() >= 2, "{created:?}");
+    for (path, mode) in created {
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+}

@@ -200,3 +200,32 @@ fn documentation_blocks_that_are_not_records_are_rejected() {
         );
     }
 }
+
+#[test]
+fn a_fifo_is_reported_and_never_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    let shapes = shapes(tmp.path());
+    std::fs::copy(shapes.join("records.jsonl"), trail.join("good.jsonl")).unwrap();
+    let fifo = trail.join("stuck.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let dataset = tmp.path().join("lake");
+    // Opened, the FIFO would block forever: the run must end by itself.
+    let (done, finished) = std::sync::mpsc::channel();
+    let inputs = vec![trail.clone(), fifo.clone()];
+    std::thread::spawn(move || done.send(run_ingest(&inputs, &dataset)).unwrap());
+    let summary = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("ingest ended");
+    has_issue(&summary, "stuck.json", None, "not a regular file");
+    assert_eq!(summary.records.written, 6, "the good file's records");
+    assert_eq!(
+        summary.files.failed, 2,
+        "the FIFO in the tree and named alone"
+    );
+}

@@ -293,6 +293,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Detection>> {
     paths
         .iter()
         .map(|path| {
+            // A FIFO would block the read forever: only regular files are detections.
+            if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                return Err(Error::Detection(format!(
+                    "{}: not a regular file",
+                    path.display()
+                )));
+            }
             let text =
                 std::fs::read_to_string(path).map_err(|e| trailscope_ingest::Error::io(path, e))?;
             parse(&text, &path.display().to_string())

@@ -131,4 +131,19 @@ mod tests {
             .unwrap();
         assert_eq!(one.len(), 1);
     }
+
+    #[test]
+    fn a_fifo_among_the_detections_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("stuck.sql");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = DetectionSet::builtin()
+            .with_overrides(dir.path())
+            .unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
 }
