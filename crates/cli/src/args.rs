@@ -275,11 +275,19 @@ pub struct FormatArgs {
     /// are never cut.
     #[arg(long, default_value_t = 60, value_name = "CHARS")]
     pub max_cell: usize,
+    /// A table shows at most this many rows and counts the rest (0: all); the machine
+    /// formats always write every row.
+    #[arg(long, default_value_t = DEFAULT_MAX_ROWS, value_name = "N")]
+    pub max_rows: usize,
 }
+
+/// Rows a table shows unless `--max-rows` says otherwise: enough to read, few enough
+/// that a large result does not fill the memory.
+const DEFAULT_MAX_ROWS: usize = 1000;
 
 impl FormatArgs {
     pub fn into_config(self) -> anyhow::Result<OutputConfig> {
-        OutputConfig::new(self.format, self.output, self.max_cell)
+        OutputConfig::new(self.format, self.output, self.max_cell, self.max_rows)
     }
 }
 
@@ -354,7 +362,7 @@ impl ShellArgs {
         });
         Ok(ShellConfig {
             dataset: self.dataset.into_config()?,
-            output: OutputConfig::new(Format::Table, None, self.max_cell)?,
+            output: OutputConfig::new(Format::Table, None, self.max_cell, DEFAULT_MAX_ROWS)?,
             history,
         })
     }

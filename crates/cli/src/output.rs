@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -44,11 +45,18 @@ pub struct OutputConfig {
     pub path: Option<PathBuf>,
     /// For tables: cut cells to fit, `None` in files and pipes.
     pub fit: Option<Fit>,
+    /// For tables: the most rows shown (0: all); the rest are counted, not held.
+    pub max_rows: usize,
 }
 
 impl OutputConfig {
     /// Validates `--format`, `--output` and `--max-cell` (0 = no limit).
-    pub fn new(format: Format, path: Option<PathBuf>, max_cell: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        format: Format,
+        path: Option<PathBuf>,
+        max_cell: usize,
+        max_rows: usize,
+    ) -> anyhow::Result<Self> {
         let terminal = path.is_none() && std::io::stdout().is_terminal();
         if format == Format::Parquet && path.is_none() {
             bail!("--format parquet writes a file: give it with --output FILE");
@@ -57,7 +65,12 @@ impl OutputConfig {
             max_cell: (max_cell > 0).then_some(max_cell),
             total_width: table::terminal_width(),
         });
-        Ok(OutputConfig { format, path, fit })
+        Ok(OutputConfig {
+            format,
+            path,
+            fit,
+            max_rows,
+        })
     }
 
     /// Writes rows a query already produced (a caller that also inspects them runs the
@@ -72,21 +85,51 @@ impl OutputConfig {
         self.write_frame(ctx.read_table(Arc::new(table))?).await
     }
 
-    /// Runs `frame` and writes its rows; returns how many were written.
+    /// Runs `frame` and writes its rows; returns how many there were.
     pub async fn write_frame(&self, frame: DataFrame) -> anyhow::Result<u64> {
-        let mut out = self.open()?;
-        let rows = if self.format == Format::Table {
-            // A table needs every row to size its columns.
-            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame.collect().await?;
-            out.write_all(table::render(&schema, &batches, self.fit)?.as_bytes())?;
-            batches.iter().map(|b| b.num_rows() as u64).sum()
-        } else {
-            let stream = frame.execute_stream().await?;
-            write_stream(self.format, stream, &mut out).await?
+        let closed = Arc::new(AtomicBool::new(false));
+        let mut out = ClosedPipeAware {
+            inner: self.open()?,
+            closed: closed.clone(),
         };
-        out.flush()?;
-        Ok(rows)
+        let stream = frame.execute_stream().await?;
+        let written = match self.format {
+            Format::Table => self.write_table(stream, &mut out).await,
+            format => write_stream(format, stream, &mut out).await,
+        };
+        let written = written.and_then(|rows| Ok(out.flush().map(|()| rows)?));
+        // Some writers (arrow's CSV) turn the io::Error into text: the flag still knows
+        // that the reader went away, which is no error (`trailscope sql ... | head`).
+        if written.is_err() && closed.load(Ordering::Relaxed) {
+            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
+        }
+        written
+    }
+
+    /// A table: the first `max_rows` rows rendered, the rest counted as they stream by.
+    async fn write_table(
+        &self,
+        mut stream: SendableRecordBatchStream,
+        out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<u64> {
+        let schema = stream.schema();
+        let limit = if self.max_rows == 0 {
+            u64::MAX
+        } else {
+            self.max_rows as u64
+        };
+        let (mut kept, mut kept_rows, mut total) = (Vec::new(), 0u64, 0u64);
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            total += batch.num_rows() as u64;
+            if kept_rows < limit {
+                let take = (limit - kept_rows).min(batch.num_rows() as u64) as usize;
+                kept_rows += take as u64;
+                kept.push(batch.slice(0, take));
+            }
+        }
+        out.write_all(table::render_first(&schema, &kept, self.fit, total)?.as_bytes())?;
+        Ok(total)
     }
 
     fn open(&self) -> anyhow::Result<Box<dyn Write + Send>> {
@@ -96,6 +139,30 @@ impl OutputConfig {
             )),
             None => Box::new(BufWriter::new(std::io::stdout())),
         })
+    }
+}
+
+/// Passes writes through, remembering whether one failed because the reader went away.
+struct ClosedPipeAware<W> {
+    inner: W,
+    closed: Arc<AtomicBool>,
+}
+
+impl<W: Write> Write for ClosedPipeAware<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.note(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.note(e))
+    }
+}
+
+impl<W> ClosedPipeAware<W> {
+    fn note(&self, error: &std::io::Error) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            self.closed.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -121,7 +188,7 @@ async fn write_stream(
                 .build();
             Box::new(ArrowWriter::try_new(out, schema, Some(properties))?)
         }
-        Format::Table => unreachable!("tables are rendered whole"),
+        Format::Table => unreachable!("tables are written by write_table"),
     };
     let mut batches = 0;
     while let Some(batch) = stream.next().await {

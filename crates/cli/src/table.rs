@@ -30,6 +30,18 @@ pub fn render(
     batches: &[RecordBatch],
     fit: Option<Fit>,
 ) -> anyhow::Result<String> {
+    let rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
+    render_first(schema, batches, fit, rows)
+}
+
+/// Renders `batches`, the first rows of a result of `total` rows; the footer says how
+/// many were left out.
+pub fn render_first(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    fit: Option<Fit>,
+    total: u64,
+) -> anyhow::Result<String> {
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let options = FormatOptions::default().with_null("NULL");
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -48,11 +60,21 @@ pub fn render(
             );
         }
     }
-    Ok(render_rows(header, rows, fit))
+    Ok(render_text(header, rows, fit, total))
 }
 
 /// Renders rows of text under `header`, like [`render`].
-pub fn render_rows(header: Vec<String>, mut rows: Vec<Vec<String>>, fit: Option<Fit>) -> String {
+pub fn render_rows(header: Vec<String>, rows: Vec<Vec<String>>, fit: Option<Fit>) -> String {
+    let total = rows.len() as u64;
+    render_text(header, rows, fit, total)
+}
+
+fn render_text(
+    header: Vec<String>,
+    mut rows: Vec<Vec<String>>,
+    fit: Option<Fit>,
+    total: u64,
+) -> String {
     if let Some(fit) = fit {
         let widths = column_widths(&header, &rows, fit);
         for row in &mut rows {
@@ -64,14 +86,18 @@ pub fn render_rows(header: Vec<String>, mut rows: Vec<Vec<String>>, fit: Option<
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
     table.set_header(header);
-    let count = rows.len();
+    let shown = rows.len() as u64;
     for row in rows {
         table.add_row(row);
     }
-    format!(
-        "{table}\n{count} row{}\n",
-        if count == 1 { "" } else { "s" }
-    )
+    let plural = if total == 1 { "" } else { "s" };
+    if shown < total {
+        format!(
+            "{table}\n{total} row{plural}; the first {shown} shown (--max-rows 0 shows all, -f csv streams them)\n"
+        )
+    } else {
+        format!("{table}\n{total} row{plural}\n")
+    }
 }
 
 /// Each column's width: its widest cell (or header), at most `max_cell`, then the widest

@@ -326,3 +326,53 @@ fn the_dataset_is_read_only_and_what_sql_writes_is_owner_only() {
         assert_eq!(mode, 0o600, "{}", path.display());
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_csv_output_quietly() {
+    use std::io::Read;
+    // Megabytes of CSV: far more than a pipe holds, so writes fail once it is closed.
+    let mut child = trailscope()
+        .args(["sql", "-f", "csv", "-d"])
+        .arg(dataset())
+        .arg("SELECT * FROM events")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_table_shows_the_first_rows_and_counts_the_rest() {
+    let total: usize = stdout(&sql(&["-f", "csv"], "SELECT count(*) FROM events"))
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total > 1000, "{total}");
+    let capped = stdout(&sql(&[], "SELECT event_id FROM events ORDER BY event_id"));
+    assert!(
+        capped.ends_with(&format!(
+            "{total} rows; the first 1000 shown (--max-rows 0 shows all, -f csv streams them)\n"
+        )),
+        "{}",
+        capped.lines().last().unwrap()
+    );
+    // Every line that starts with a cell, less the header.
+    let rows = |text: &str| text.lines().filter(|l| l.starts_with("│ ")).count() - 1;
+    assert_eq!(rows(&capped), 1000);
+    let few = stdout(&sql(&["--max-rows", "5"], "SELECT event_id FROM events"));
+    assert_eq!(rows(&few), 5);
+    let all = stdout(&sql(&["--max-rows", "0"], "SELECT event_id FROM events"));
+    assert_eq!(rows(&all), total);
+    assert!(all.ends_with(&format!("{total} rows\n")));
+}
