@@ -147,6 +147,78 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// Reads the manifest and checks that the partitions hold exactly the committed data
+    /// files, each of its committed size: what readers (`sql`, `export`) must see. An
+    /// interrupted commit, a file added or removed by hand, or a truncated file is an
+    /// error that names the file and the repair.
+    pub fn load_checked(root: &Path) -> Result<Manifest> {
+        let manifest = Manifest::load(root)?;
+        manifest.check_files(root)?;
+        Ok(manifest)
+    }
+
+    /// See [`Manifest::load_checked`].
+    pub fn check_files(&self, root: &Path) -> Result<()> {
+        let inconsistent = |message: String| Error::Manifest {
+            path: root.join(META_DIR).join("manifest.json"),
+            message,
+        };
+        if root.join(META_DIR).join("journal.json").exists() {
+            return Err(inconsistent(
+                "a commit is under way or was interrupted; `trailscope ingest --out` on this dataset (with any input) finishes it".into(),
+            ));
+        }
+        let committed: BTreeMap<&str, u64> = self
+            .data_files
+            .iter()
+            .map(|f| (f.path.as_str(), f.bytes))
+            .collect();
+        let mut seen = 0;
+        for entry in fs::read_dir(root).map_err(|e| Error::io(root, e))? {
+            let dir = entry.map_err(|e| Error::io(root, e))?.path();
+            let name = dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if !name.starts_with(PARTITION_PREFIX) {
+                continue;
+            }
+            for file in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+                let file = file.map_err(|e| Error::io(&dir, e))?;
+                let relative = format!("{name}/{}", file.file_name().to_string_lossy());
+                let size = file
+                    .metadata()
+                    .map_err(|e| Error::io(file.path(), e))?
+                    .len();
+                match committed.get(relative.as_str()) {
+                    None => {
+                        return Err(inconsistent(format!(
+                            "{relative} is not a committed data file (left by an interrupted run, or added by hand): move it out of the dataset"
+                        )));
+                    }
+                    Some(&bytes) if bytes != size => {
+                        return Err(inconsistent(format!(
+                            "{relative} is {size} bytes, committed as {bytes}: the file is damaged; restore it, or re-ingest the trail into a new dataset"
+                        )));
+                    }
+                    Some(_) => seen += 1,
+                }
+            }
+        }
+        if seen != committed.len() {
+            let missing = self
+                .data_files
+                .iter()
+                .find(|f| !root.join(&f.path).is_file())
+                .map_or_else(String::new, |f| f.path.clone());
+            return Err(inconsistent(format!(
+                "committed data file {missing} is missing: restore it, or re-ingest the trail into a new dataset"
+            )));
+        }
+        Ok(())
+    }
+
     /// Absolute paths of the committed data files.
     pub fn data_file_paths(&self, root: &Path) -> Vec<PathBuf> {
         self.data_files.iter().map(|f| root.join(&f.path)).collect()
@@ -207,6 +279,13 @@ impl DatasetWriter {
         }
         let manifest = if manifest_path.exists() {
             Manifest::load(root)?
+        } else if holds_data(root)? {
+            // Starting a new manifest would hide every committed event (their keys would
+            // still make them duplicates): never do that silently.
+            return Err(Error::Manifest {
+                path: manifest_path,
+                message: "is missing, but the dataset holds data files: restore it from a backup, or move the data away to start a new dataset".into(),
+            });
         } else {
             let manifest = Manifest::default();
             write_atomic(&manifest_path, &to_json(&manifest))?;
@@ -286,6 +365,27 @@ impl DatasetWriter {
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|_| Error::Config(format!("{} is outside the dataset", path.display())))
     }
+}
+
+/// The prefix of a partition directory's name.
+const PARTITION_PREFIX: &str = "event_date=";
+
+/// Whether `root` holds partitions or event keys: a dataset, not a new directory.
+fn holds_data(root: &Path) -> Result<bool> {
+    let keys = root.join(META_DIR).join("keys");
+    let any_key = fs::read_dir(&keys)
+        .map_err(|e| Error::io(&keys, e))?
+        .next()
+        .is_some();
+    let any_partition = fs::read_dir(root)
+        .map_err(|e| Error::io(root, e))?
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(PARTITION_PREFIX)
+        });
+    Ok(any_key || any_partition)
 }
 
 /// Performs a journal's renames (those not done yet), installs its manifest, removes it.

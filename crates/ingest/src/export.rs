@@ -34,7 +34,7 @@ pub fn for_each_record(
     root: &Path,
     mut each: impl FnMut(ExportedRecord) -> Result<()>,
 ) -> Result<u64> {
-    let manifest = Manifest::load(root)?;
+    let manifest = Manifest::load_checked(root)?;
     let mut count = 0;
     for path in manifest.data_file_paths(root) {
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;

@@ -45,7 +45,8 @@ pub struct QueryOptions {
 /// that whole partitions are skipped before any file is opened, and row groups are
 /// pruned by their `event_time` statistics.
 pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<SessionContext> {
-    let manifest = Manifest::load(root)?;
+    // Exactly the committed files, or an error that names the repair.
+    let manifest = Manifest::load_checked(root)?;
     if manifest.data_files.is_empty() {
         return Err(Error::Empty(root.display().to_string()));
     }

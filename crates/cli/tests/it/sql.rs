@@ -376,3 +376,26 @@ fn a_table_shows_the_first_rows_and_counts_the_rest() {
     assert_eq!(rows(&all), total);
     assert!(all.ends_with(&format!("{total} rows\n")));
 }
+
+#[test]
+fn a_damaged_data_file_is_an_error_not_fewer_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (trail, _) = super::generated_trail(tmp.path(), 128 << 10);
+    let lake = tmp.path().join("lake");
+    assert!(
+        super::quiet_ingest(&trail, &lake)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let manifest = trailscope_ingest::Manifest::load(&lake).unwrap();
+    std::fs::write(&manifest.data_file_paths(&lake)[0], b"").unwrap();
+    let output = trailscope()
+        .args(["sql", "-d"])
+        .arg(&lake)
+        .arg("SELECT count(*) FROM events")
+        .output()
+        .unwrap();
+    assert_clear_error(&output, "is 0 bytes, committed as");
+}

@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod incremental;
+mod manifest;
 mod mutations;
 mod round_trip;
 mod synth;
