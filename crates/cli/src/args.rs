@@ -86,6 +86,9 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
+/// The largest `--max-record-mib`: a record is held whole in memory while it is parsed.
+const MAX_RECORD_MIB: usize = 4096;
+
 /// A validated ingest configuration.
 #[derive(Debug)]
 pub struct IngestConfig {
@@ -104,8 +107,8 @@ impl IngestArgs {
         }
         options.writer.codec = self.compression.parse::<Codec>().context("--compression")?;
         options.reread = self.reread;
-        if self.max_record_mib == 0 {
-            bail!("--max-record-mib must be at least 1");
+        if !(1..=MAX_RECORD_MIB).contains(&self.max_record_mib) {
+            bail!("--max-record-mib must be between 1 and {MAX_RECORD_MIB}");
         }
         options.max_record_bytes = self.max_record_mib << 20;
         if self.max_expansion_ratio < 2 {

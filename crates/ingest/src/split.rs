@@ -278,7 +278,9 @@ impl<R: Read> RecordSplitter<R> {
         let mut scan = Scan::default();
         let step = self.scan_value(&mut scan, top_level)?;
         let piece = match step {
-            Step::Complete(len) if scan.oversized => {
+            // Oversized whether the scan dropped bytes while streaming or found the whole
+            // value in a buffer already in memory (a whole-file inflate).
+            Step::Complete(len) if scan.oversized || len > self.max_record => {
                 self.start += len;
                 Piece::Bad {
                     index,

@@ -56,11 +56,10 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     }
     let mut ctx = new_context(config);
     udf::register_all(&mut ctx)?;
-    let location = format!(
-        "{}/",
-        root.canonicalize()
-            .map_err(|e| trailscope_ingest::Error::io(root, e))?
-            .display()
+    let location = file_url(
+        &root
+            .canonicalize()
+            .map_err(|e| trailscope_ingest::Error::io(root, e))?,
     );
     let read = ParquetReadOptions::default()
         .table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
@@ -81,6 +80,22 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     attribution::register(&ctx, all_events).await?;
     crate::detections::register_findings(&ctx, options.detections.detections()).await?;
     Ok(ctx)
+}
+
+/// The `file://` URL of a directory, every byte but the unreserved ones percent-encoded:
+/// a plain path with `[`, `?` or `*` in it would be read as a glob and match nothing.
+fn file_url(dir: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut url = String::from("file://");
+    for &byte in dir.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url.push('/');
+    url
 }
 
 /// `SELECT * FROM __events_source WHERE ...` for the window: on `event_time`, and on
@@ -148,6 +163,14 @@ pub async fn user_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directory_urls_escape_what_globs_would_read() {
+        assert_eq!(
+            file_url(Path::new("/data/la[k]e ?*%")),
+            "file:///data/la%5Bk%5De%20%3F%2A%25/"
+        );
+    }
 
     #[test]
     fn the_window_filters_time_and_partitions() {

@@ -94,6 +94,17 @@ fn usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a trailscope dataset"));
     let out = run(&["ingest", "x", "--out", "y", "--compression", "gzip"]);
     assert_eq!(out.status.code(), Some(2));
+    // 2^44 MiB overflowed into a 4096-byte limit.
+    let out = run(&[
+        "ingest",
+        "x",
+        "--out",
+        "y",
+        "--max-record-mib",
+        "17592186044416",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 1 and 4096"));
 }
 
 #[test]

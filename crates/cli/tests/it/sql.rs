@@ -381,7 +381,7 @@ fn a_table_shows_the_first_rows_and_counts_the_rest() {
 fn a_damaged_data_file_is_an_error_not_fewer_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let (trail, _) = super::generated_trail(tmp.path(), 128 << 10);
-    let lake = tmp.path().join("lake");
+    let lake = tmp.path().join("la[k]e ?*");
     assert!(
         super::quiet_ingest(&trail, &lake)
             .output()
@@ -389,6 +389,15 @@ fn a_damaged_data_file_is_an_error_not_fewer_rows() {
             .status
             .success()
     );
+    // A path that would be a glob pattern, unescaped, is read as the directory it names.
+    let count = trailscope()
+        .args(["sql", "-f", "csv", "-d"])
+        .arg(&lake)
+        .arg("SELECT count(*) AS n FROM events")
+        .output()
+        .unwrap();
+    assert!(count.status.success(), "{count:?}");
+    assert_ne!(String::from_utf8_lossy(&count.stdout), "n\n0\n");
     let manifest = trailscope_ingest::Manifest::load(&lake).unwrap();
     std::fs::write(&manifest.data_file_paths(&lake)[0], b"").unwrap();
     let output = trailscope()

@@ -229,3 +229,28 @@ fn a_fifo_is_reported_and_never_read() {
         "the FIFO in the tree and named alone"
     );
 }
+
+#[test]
+fn the_record_size_limit_holds_for_gzip_input_as_for_plain() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    let mut records = trailscope_ingest::synth::fixtures::records();
+    records[1]["requestParameters"]["blob"] = serde_json::Value::String("x".repeat(3 << 20));
+    let text = serde_json::json!({ "Records": records }).to_string();
+    std::fs::write(trail.join("plain.json"), &text).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(trail.join("packed.json.gz"), gz.finish().unwrap()).unwrap();
+
+    let mut options = trailscope_ingest::IngestOptions::new(vec![trail], tmp.path().join("lake"));
+    options.max_record_bytes = 1 << 20;
+    let summary = trailscope_ingest::ingest(&options, &trailscope_ingest::Silent).unwrap();
+    for file in ["plain.json", "packed.json.gz"] {
+        has_issue(&summary, file, Some(1), "over the 1048576-byte limit");
+    }
+    assert_eq!(summary.records.rejected, 2);
+    // The other five records of each file are kept (the second copy as duplicates).
+    assert_eq!(summary.records.written + summary.records.duplicate, 10);
+}
