@@ -78,10 +78,12 @@ pub struct IngestArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// Print the summary as JSON on stdout (for scripts).
+    /// Print the summary as JSON on stdout (for scripts); no progress bar. Problems still
+    /// go to stderr, one line each.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar and no per-issue lines; the summary still prints.
+    /// No progress bar and no summary; problems still go to stderr, one line each, and the
+    /// exit status says whether there were any.
     #[arg(long, short)]
     pub quiet: bool,
 }

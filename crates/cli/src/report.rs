@@ -7,17 +7,18 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use trailscope_ingest::{FileReport, IngestSummary, InputIssue, Observer};
 
-/// Shows progress on a terminal and prints input issues as they are found.
+/// Shows progress on a terminal and prints every input problem as it is found, one line
+/// on stderr each, whatever else is silenced (a scheduled job must learn which files).
 pub struct Progress {
     bar: ProgressBar,
-    quiet: bool,
     files_done: AtomicU64,
     files_total: AtomicU64,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Self {
-        let bar = if quiet || !std::io::stderr().is_terminal() {
+    /// With `hide_bar`, or when stderr is no terminal, only the problem lines show.
+    pub fn new(hide_bar: bool) -> Self {
+        let bar = if hide_bar || !std::io::stderr().is_terminal() {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
         } else {
             let bar = ProgressBar::new(0);
@@ -32,7 +33,6 @@ impl Progress {
         };
         Progress {
             bar,
-            quiet,
             files_done: AtomicU64::new(0),
             files_total: AtomicU64::new(0),
         }
@@ -57,9 +57,7 @@ impl Observer for Progress {
     }
 
     fn on_issue(&self, issue: &InputIssue) {
-        if !self.quiet {
-            self.bar.suspend(|| eprintln!("trailscope: {issue}"));
-        }
+        self.bar.suspend(|| eprintln!("trailscope: {issue}"));
     }
 }
 
@@ -97,11 +95,12 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         );
     }
     out += &format!(
-        "  files:   {} found, {} read, {} already ingested, {} failed; skipped {} digest, {} Insight, {} not trail files\n",
+        "  files:   {} found, {} read, {} already ingested, {} failed ({} of them unchanged since they failed); skipped {} digest, {} Insight, {} not trail files\n",
         f.found,
         f.read,
         f.unchanged,
         f.failed,
+        f.unchanged_bad,
         f.digest_skipped,
         f.insight_skipped,
         f.other_skipped

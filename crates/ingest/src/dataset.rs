@@ -59,10 +59,36 @@ pub struct RunRecord {
 pub struct InputRecord {
     /// Size when it was read.
     pub size: u64,
+    /// Modification time when it was read (nanoseconds since the epoch); absent in
+    /// manifests written before it was recorded, where the size alone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<i64>,
     /// Records seen in it.
     pub records: u64,
     /// The run that read it.
     pub run_id: String,
+}
+
+/// An input file that could not be read to its end, remembered so that an unchanged bad
+/// file is reported again without being read again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FailedInput {
+    /// Size when it was read.
+    pub size: u64,
+    /// Modification time when it was read (nanoseconds since the epoch).
+    pub modified: Option<i64>,
+    /// What was wrong with it.
+    pub message: String,
+    /// The run that read it.
+    pub run_id: String,
+}
+
+impl FailedInput {
+    /// Whether `size` and `modified` say the file is as it was (a file without a known
+    /// modification time is never taken as unchanged).
+    pub fn unchanged(&self, size: u64, modified: Option<i64>) -> bool {
+        self.size == size && self.modified.is_some() && self.modified == modified
+    }
 }
 
 /// A committed data file.
@@ -91,6 +117,9 @@ pub struct Manifest {
     pub inputs: BTreeMap<String, InputRecord>,
     /// Committed data files.
     pub data_files: Vec<DataFile>,
+    /// Input files that failed and have not been read completely since, by source name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_inputs: BTreeMap<String, FailedInput>,
 }
 
 impl Default for Manifest {
@@ -101,6 +130,7 @@ impl Default for Manifest {
             runs: Vec::new(),
             inputs: BTreeMap::new(),
             data_files: Vec::new(),
+            failed_inputs: BTreeMap::new(),
         }
     }
 }
@@ -320,6 +350,7 @@ impl DatasetWriter {
         &mut self,
         run: RunRecord,
         inputs: Vec<(String, InputRecord)>,
+        failed: Vec<(String, FailedInput)>,
         files: &[StagedFile],
         key_files: &[PathBuf],
     ) -> Result<()> {
@@ -341,7 +372,11 @@ impl DatasetWriter {
                 .unwrap_or_default();
             renames.push((self.relative(key_file)?, format!("{META_DIR}/keys/{name}")));
         }
-        manifest.inputs.extend(inputs);
+        for (source, input) in inputs {
+            manifest.failed_inputs.remove(&source);
+            manifest.inputs.insert(source, input);
+        }
+        manifest.failed_inputs.extend(failed);
         let run_id = run.run_id.clone();
         manifest.runs.push(run);
         let journal = Journal {

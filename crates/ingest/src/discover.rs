@@ -21,6 +21,8 @@ pub struct InputFile {
     pub source: String,
     /// Size in bytes on disk (0 when it cannot be read).
     pub size: u64,
+    /// Modification time, nanoseconds since the epoch (when the file system says).
+    pub modified: Option<i64>,
 }
 
 /// What discovery found.
@@ -94,7 +96,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery>
                 .file_name()
                 .map(PathBuf::from)
                 .unwrap_or_else(|| input.clone());
-            add_file(input, &name, true, meta.len(), &mut found, &mut names);
+            add_file(input, &name, true, Some(&meta), &mut found, &mut names);
         }
     }
     found.files.sort_by(|a, b| {
@@ -134,12 +136,12 @@ fn walk(
             (Ok(link), Ok(meta)) if link.file_type().is_symlink() && meta.is_dir() => {}
             (_, Ok(meta)) => {
                 let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-                add_file(&path, &relative, false, meta.len(), found, names);
+                add_file(&path, &relative, false, Some(meta), found, names);
             }
             // A dangling link or an unreadable entry: try it, so the error is reported.
             (_, Err(_)) => {
                 let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-                add_file(&path, &relative, false, 0, found, names);
+                add_file(&path, &relative, false, None, found, names);
             }
         }
     }
@@ -149,7 +151,7 @@ fn add_file(
     path: &Path,
     relative: &Path,
     named_explicitly: bool,
-    size: u64,
+    meta: Option<&fs::Metadata>,
     found: &mut Discovery,
     names: &mut HashSet<String>,
 ) {
@@ -171,10 +173,21 @@ fn add_file(
             found.files.push(InputFile {
                 path: path.to_path_buf(),
                 source,
-                size,
+                size: meta.map_or(0, fs::Metadata::len),
+                modified: meta.and_then(modified_nanos),
             });
         }
     }
+}
+
+/// A file's modification time in nanoseconds since the epoch.
+fn modified_nanos(meta: &fs::Metadata) -> Option<i64> {
+    let since = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since.as_nanos()).ok()
 }
 
 /// The stable name of a file: its path from the `AWSLogs` component on, when it has one

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::dataset::{DatasetWriter, InputRecord, META_DIR, RunRecord};
+use crate::dataset::{DatasetWriter, FailedInput, InputRecord, META_DIR, RunRecord};
 use crate::dedupe::SeenEvents;
-use crate::discover::{InputFile, discover};
+use crate::discover::discover;
 use crate::error::{Error, Result};
 use crate::run::{FileCounts, IngestOptions, IngestSummary, Observer, RecordCounts};
 use crate::worker::{Shared, Worker, WorkerOutput};
@@ -31,15 +31,29 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         ..FileCounts::default()
     };
     let manifest = dataset.manifest();
-    let (to_read, unchanged): (Vec<InputFile>, Vec<InputFile>) =
-        discovery.files.into_iter().partition(|f| {
-            options.reread
-                || manifest
-                    .inputs
-                    .get(&f.source)
-                    .is_none_or(|r| r.size != f.size)
+    // A file is read again when its size or modification time changed (a same-size
+    // rewrite is a change); a file that failed is reported again without being read,
+    // as long as it has not changed.
+    let mut to_read = Vec::new();
+    let mut still_bad = Vec::new();
+    for file in discovery.files {
+        let read_before = manifest.inputs.get(&file.source).is_some_and(|r| {
+            r.size == file.size && (r.modified.is_none() || r.modified == file.modified)
         });
-    files.unchanged = unchanged.len() as u64;
+        let failed_before = manifest
+            .failed_inputs
+            .get(&file.source)
+            .filter(|f| f.unchanged(file.size, file.modified));
+        match (options.reread, read_before, failed_before) {
+            (false, true, _) => files.unchanged += 1,
+            (false, false, Some(failed)) => still_bad.push((file.source, failed.clone())),
+            _ => to_read.push(file),
+        }
+    }
+    let modified: std::collections::HashMap<String, Option<i64>> = to_read
+        .iter()
+        .map(|f| (f.source.clone(), f.modified))
+        .collect();
 
     let seen = SeenEvents::default();
     seen.load_dir(&options.dataset.join(META_DIR).join("keys"))?;
@@ -69,6 +83,18 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         issues_total: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     };
+    for (source, failed) in &still_bad {
+        shared.issue(
+            source,
+            None,
+            format!(
+                "{} (unchanged since run {}: not read again; --reread reads it)",
+                failed.message, failed.run_id
+            ),
+        );
+    }
+    files.failed += still_bad.len() as u64;
+    files.unchanged_bad = still_bad.len() as u64;
     for (dir, why) in &discovery.unreadable_dirs {
         shared.issue(
             &dir.display().to_string(),
@@ -94,6 +120,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     let mut key_files = Vec::new();
     let mut records = RecordCounts::default();
     let mut inputs = Vec::new();
+    let mut failed = Vec::new();
     let (mut bytes_read, mut bytes_decompressed) = (0, 0);
     for output in outputs {
         let output = output?;
@@ -109,13 +136,24 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             records.rejected += report.records_rejected;
             bytes_read += report.bytes;
             bytes_decompressed += report.decompressed_bytes;
+            let modified = modified.get(&report.source).copied().flatten();
             if report.failed {
                 files.failed += 1;
+                failed.push((
+                    report.source.clone(),
+                    FailedInput {
+                        size: report.bytes,
+                        modified,
+                        message: report.failure.clone().unwrap_or_default(),
+                        run_id: run_id.clone(),
+                    },
+                ));
             } else {
                 inputs.push((
                     report.source.clone(),
                     InputRecord {
                         size: report.bytes,
+                        modified,
                         records: report.records_seen,
                         run_id: run_id.clone(),
                     },
@@ -137,6 +175,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             records_rejected: records.rejected,
         },
         inputs,
+        failed,
         &staged,
         &key_files,
     )?;

@@ -99,6 +99,8 @@ pub struct FileReport {
     pub records_rejected: u64,
     /// Whether the file could not be read to its end.
     pub failed: bool,
+    /// Why, when it failed.
+    pub failure: Option<String>,
 }
 
 /// File counts of a run.
@@ -116,8 +118,12 @@ pub struct FileCounts {
     pub insight_skipped: u64,
     /// Other files skipped (names that are not trail files).
     pub other_skipped: u64,
-    /// Files that could not be read to their end (or at all).
+    /// Files that could not be read to their end (or at all), in this run or, unchanged,
+    /// in an earlier one.
     pub failed: u64,
+    /// Of `failed`: files that failed in an earlier run and have not changed since (by
+    /// size and modification time), reported again without being read.
+    pub unchanged_bad: u64,
     /// Directories that could not be listed.
     pub unreadable_dirs: u64,
 }

@@ -82,6 +82,9 @@ impl FileContext<'_, '_> {
 
     fn fail(&mut self, message: String) {
         self.report.failed = true;
+        if self.report.failure.is_none() {
+            self.report.failure = Some(message.clone());
+        }
         self.issue(None, message);
     }
 }

@@ -11,7 +11,7 @@ pub fn run(config: IngestConfig) -> anyhow::Result<Outcome> {
     let summary = result?;
     if config.output.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
+    } else if !config.output.quiet {
         print!("{}", ingest_summary(&summary));
     }
     Ok(if summary.is_clean() {

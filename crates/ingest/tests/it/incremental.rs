@@ -88,3 +88,59 @@ fn the_dataset_is_readable_by_its_owner_only() {
     }
     assert!(checked >= 3, "data, manifest and keys were checked");
 }
+
+#[test]
+fn a_same_size_rewrite_is_read_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    fs::create_dir(&trail).unwrap();
+    let file = trail.join("records.jsonl");
+    fs::copy(shapes(tmp.path()).join("records.jsonl"), &file).unwrap();
+    let dataset = tmp.path().join("lake");
+    assert_eq!(
+        run_ingest(std::slice::from_ref(&trail), &dataset)
+            .files
+            .read,
+        1
+    );
+    // The same bytes, rewritten later: same size, newer modification time.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let again = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!((again.files.read, again.files.unchanged), (1, 0));
+    assert_eq!(again.records.duplicate, 6);
+}
+
+#[test]
+fn an_unchanged_bad_file_is_reported_without_being_read_and_a_changed_one_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    fs::create_dir(&trail).unwrap();
+    let file = trail.join("broken.json");
+    fs::write(&file, b"this is not json").unwrap();
+    let dataset = tmp.path().join("lake");
+    let first = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!((first.files.read, first.files.failed), (1, 1));
+
+    let second = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!(second.files.read, 0);
+    assert_eq!((second.files.failed, second.files.unchanged_bad), (1, 1));
+    assert!(!second.is_clean());
+    let issue = &second.issues[0];
+    assert!(issue.message.contains("not read again"), "{issue}");
+    assert!(issue.message.contains("not JSON"), "{issue}");
+
+    // Synced again, now complete: read, and no longer reported.
+    fs::copy(shapes(tmp.path()).join("records.jsonl"), &file).unwrap();
+    let third = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!((third.files.read, third.files.failed), (1, 0));
+    assert!(third.is_clean());
+    assert_eq!(third.records.written, 6);
+    let fourth = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!((fourth.files.unchanged, fourth.files.failed), (1, 0));
+}
