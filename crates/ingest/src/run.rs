@@ -7,9 +7,11 @@ use serde::Serialize;
 
 use crate::sink::WriterOptions;
 
-/// Deepest JSON nesting accepted in a record (as serde_json's default limit, so that every
-/// stored record can be exported again).
-pub const MAX_DEPTH: usize = 128;
+/// Deepest JSON nesting accepted in a record, the record's own object included. Export
+/// reads the `unmapped` column back with serde_json, whose default limit refuses a 128th
+/// level (simd-json would take it): ingest uses the same limit, so that every stored
+/// record can be exported again.
+pub const MAX_DEPTH: usize = 127;
 
 /// What to ingest and how.
 #[derive(Debug, Clone)]
