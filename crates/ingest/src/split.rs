@@ -113,6 +113,9 @@ pub struct RecordSplitter<R> {
     /// Decompressed bytes consumed before `buf[0]`.
     base_offset: u64,
     first: bool,
+    /// A read error, held back until every complete record before it has been yielded
+    /// (the input ends there, as far as splitting goes).
+    pending: Option<io::Error>,
 }
 
 impl RecordSplitter<io::Empty> {
@@ -152,6 +155,7 @@ impl<R: Read> RecordSplitter<R> {
             max_record: max_record.max(PEEK),
             base_offset: 0,
             first: true,
+            pending: None,
         }
     }
 
@@ -175,8 +179,25 @@ impl<R: Read> RecordSplitter<R> {
         self.next_index
     }
 
-    /// The next piece, `None` at the end of the stream.
+    /// The next piece, `None` at the end of the stream. A read error comes after every
+    /// complete record read before it.
     pub fn next_piece(&mut self) -> Result<Option<Piece>, SplitError> {
+        let next = self.split_next();
+        match (next, self.pending.take()) {
+            (Ok(Some(piece)), pending) => {
+                self.pending = pending;
+                Ok(Some(piece))
+            }
+            // The input ended at the read error: that error, not the cut it made.
+            (_, Some(error)) => {
+                self.mode = Mode::Done;
+                Err(SplitError::Io(error))
+            }
+            (other, None) => other,
+        }
+    }
+
+    fn split_next(&mut self) -> Result<Option<Piece>, SplitError> {
         loop {
             match self.mode {
                 Mode::Done => return Ok(None),
@@ -274,9 +295,10 @@ impl<R: Read> RecordSplitter<R> {
     /// Scans one value at `start` and yields it as a piece, consuming it.
     fn take_value(&mut self, top_level: bool) -> Result<Piece, SplitError> {
         let index = self.next_index;
-        self.next_index += 1;
         let mut scan = Scan::default();
         let step = self.scan_value(&mut scan, top_level)?;
+        // Counted once scanned: a record the input breaks off inside is no record yielded.
+        self.next_index += 1;
         let piece = match step {
             // Oversized whether the scan dropped bytes while streaming or found the whole
             // value in a buffer already in memory (a whole-file inflate).
@@ -461,7 +483,12 @@ impl<R: Read> RecordSplitter<R> {
             match self.reader.read(&mut self.buf[self.end..limit]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(SplitError::Io(e)),
+                Err(e) => {
+                    // The records already in the buffer are still yielded: the input
+                    // ends here, and the error is reported after them.
+                    self.pending = Some(e);
+                    break 0;
+                }
             }
         };
         if read == 0 {

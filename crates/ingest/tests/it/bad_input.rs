@@ -106,6 +106,13 @@ fn the_bad_input_corpus_is_reported_and_the_rest_kept() {
         truncated >= 3,
         "the cut leaves {truncated} complete records"
     );
+    // The count names exactly the complete records (not the one the cut broke).
+    has_issue(
+        &summary,
+        "truncated.json.gz",
+        None,
+        &format!("the {truncated} records before this point were kept"),
+    );
     assert_eq!(
         summary.records.written + summary.records.duplicate,
         truncated + 2 + 1 + 2 + 2 + 1
@@ -253,4 +260,60 @@ fn the_record_size_limit_holds_for_gzip_input_as_for_plain() {
     assert_eq!(summary.records.rejected, 2);
     // The other five records of each file are kept (the second copy as duplicates).
     assert_eq!(summary.records.written + summary.records.duplicate, 10);
+}
+
+/// `{"Records":[...]}` of six records, gzipped: the fixture records, or (`small`) six
+/// minimal ones, a few hundred bytes in all.
+fn gzipped_records(small: bool) -> Vec<u8> {
+    use std::io::Write;
+    let records: Vec<String> = if small {
+        (0..6)
+            .map(|i| {
+                format!(
+                    r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"small-{i}","eventTime":"2026-03-02T10:0{i}:00Z"}}"#
+                )
+            })
+            .collect()
+    } else {
+        trailscope_ingest::synth::fixtures::record_texts()
+    };
+    let text = format!("{{\"Records\":[{}]}}", records.join(","));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn complete_records_before_a_gzip_break_are_kept() {
+    for small in [false, true] {
+        gzip_breaks_keep_the_records_before_them(gzipped_records(small));
+    }
+}
+
+fn gzip_breaks_keep_the_records_before_them(good: Vec<u8>) {
+    let mut nuls = good.clone();
+    nuls.extend([0u8; 16]);
+    let mut text = good.clone();
+    text.extend(b"trailing text\n");
+    // Three members, the second corrupt: the first member's records are complete.
+    let mut members = good.clone();
+    let mut broken = good.clone();
+    let middle = broken.len() / 2;
+    for byte in &mut broken[middle..middle + 8] {
+        *byte ^= 0x5a;
+    }
+    members.extend(&broken);
+    members.extend(&good);
+    for (file, bytes) in [
+        ("nuls.json.gz", nuls),
+        ("text.json.gz", text),
+        ("members.json.gz", members),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        let summary = run_ingest(&[path], &tmp.path().join("lake"));
+        assert_eq!(summary.records.written, 6, "{file}: {summary:?}");
+        assert_eq!(summary.files.failed, 1, "{file} was not reported");
+    }
 }
