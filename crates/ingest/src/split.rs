@@ -218,7 +218,10 @@ impl<R: Read> RecordSplitter<R> {
                                 return self.take_value(true).map(Some);
                             }
                         }
-                        _ if self.next_index == 0 => {
+                        // Not JSON at the very start: JSON Lines with a stray first line
+                        // (a `# header`) when a later line starts an object; else not
+                        // JSON at all.
+                        _ if self.next_index == 0 && !self.object_line_follows()? => {
                             return Err(self.malformed(byte, "at the start (not JSON)"));
                         }
                         _ => return self.take_line_as_bad().map(Some),
@@ -436,6 +439,15 @@ impl<R: Read> RecordSplitter<R> {
         }
         self.start += at + 1;
         Ok(true)
+    }
+
+    /// Whether a line that starts a JSON object follows within the next [`PEEK`] bytes.
+    fn object_line_follows(&mut self) -> Result<bool, SplitError> {
+        while self.end - self.start < PEEK && !self.eof {
+            self.fill()?;
+        }
+        let data = &self.buf[self.start..self.end.min(self.start + PEEK)];
+        Ok(memchr::memmem::find(data, b"\n{").is_some())
     }
 
     /// Skips whitespace (and a leading byte-order mark); returns the next byte, if any.

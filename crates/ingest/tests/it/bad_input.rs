@@ -317,3 +317,17 @@ fn gzip_breaks_keep_the_records_before_them(good: Vec<u8>) {
         assert_eq!(summary.files.failed, 1, "{file} was not reported");
     }
 }
+
+#[test]
+fn json_lines_after_a_stray_first_line_are_kept() {
+    let records = trailscope_ingest::synth::fixtures::record_texts();
+    for first in ["# exported by a log shipper", "not json", "EOF"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("records.jsonl");
+        std::fs::write(&path, format!("{first}\n{}\n", records.join("\n"))).unwrap();
+        let summary = run_ingest(std::slice::from_ref(&path), &tmp.path().join("lake"));
+        assert_eq!(summary.records.written, 6, "{first}: {summary:?}");
+        assert_eq!(summary.records.rejected, 1, "{first}: the stray line");
+        has_issue(&summary, "records.jsonl", Some(0), "not a JSON object");
+    }
+}
