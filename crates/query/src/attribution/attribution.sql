@@ -1,5 +1,5 @@
 -- One row per event: who signed it (principal) and who is behind it (actor).
--- The principal and its type come from the signed_events view.
+-- The principal and principal_type placeholders below are filled from principal.sql and principal_type.sql.
 SELECT
   e.event_id,
   e.event_time,
@@ -53,6 +53,6 @@ SELECT
   e.error_code,
   e.event_type,
   e.user_identity_invoked_by AS invoked_by
-FROM signed_events e
+FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM events) e
 LEFT JOIN __credentials c ON e.user_identity_access_key_id = c.access_key_id
 LEFT JOIN __credentials x ON e.event_id = x.issuing_copy_event_id AND e.user_identity_type = 'AWSAccount'

@@ -2,8 +2,8 @@
 //! to the actor (person or workload) behind it.
 //!
 //! Views on the session (stable column names, documented in the README):
-//! - `signed_events`: `events` with the normalized `principal`, `principal_type` and
-//!   `via_aws_service` (one definition each, read by attribution and the detections);
+//! - `signed_events`: `events` with `root_principal`, `via_aws_service` and `root_use`
+//!   (one definition each, read by the detections);
 //! - `attribution`: one row per event of `events` (so within the session's time window);
 //! - `sessions`: one row per temporary credential issued or used anywhere in the dataset;
 //! - `principals`: one row per principal and per resolved actor.
@@ -28,11 +28,17 @@ use datafusion::prelude::SessionContext;
 use crate::Result;
 
 const PRINCIPAL_SQL: &str = include_str!("principal.sql");
+const ROOT_PRINCIPAL_SQL: &str = include_str!("root_principal.sql");
 const PRINCIPAL_TYPE_SQL: &str = include_str!("principal_type.sql");
 
 /// The normalized signing principal of a row of `events`, as a SQL expression to inline.
 pub fn principal_expr() -> String {
-    strip_comments(PRINCIPAL_SQL)
+    strip_comments(PRINCIPAL_SQL).replace("{root_principal}", &root_principal_expr())
+}
+
+/// The ARN of the root user of a row of `events` signed by root, as a SQL expression.
+pub fn root_principal_expr() -> String {
+    strip_comments(ROOT_PRINCIPAL_SQL)
 }
 
 /// The type of [`principal_expr`], as a SQL expression to inline.
@@ -57,7 +63,7 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
     )?;
     let views = [
         ("signed_events", signed_events_sql()),
-        ("attribution", ATTRIBUTION_SQL.to_string()),
+        ("attribution", attribution_sql()),
         ("sessions", SESSIONS_SQL.to_string()),
         ("principals", PRINCIPALS_SQL.to_string()),
     ];
@@ -69,7 +75,11 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
 }
 
 fn signed_events_sql() -> String {
-    SIGNED_EVENTS_SQL
+    SIGNED_EVENTS_SQL.replace("{root_principal}", &root_principal_expr())
+}
+
+fn attribution_sql() -> String {
+    ATTRIBUTION_SQL
         .replace("{principal}", &principal_expr())
         .replace("{principal_type}", &principal_type_expr())
 }

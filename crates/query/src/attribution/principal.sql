@@ -3,12 +3,7 @@
 -- Identity Center events before January 2025 had type Unknown with userName; since then
 -- type IdentityCenterUser with the user in onBehalfOf (userId, identityStoreArn).
 CASE
-  -- An empty ARN is no ARN. The partition follows the region (aws-cn, aws-us-gov).
-  WHEN user_identity_type = 'Root' THEN
-    coalesce(nullif(user_identity_arn, ''),
-             concat('arn:', CASE WHEN aws_region LIKE 'cn-%' THEN 'aws-cn'
-                                 WHEN aws_region LIKE 'us-gov-%' THEN 'aws-us-gov' ELSE 'aws' END,
-                    ':iam::', coalesce(nullif(user_identity_account_id, ''), recipient_account_id), ':root'))
+  WHEN user_identity_type = 'Root' THEN {root_principal}
   WHEN user_identity_type IN ('IAMUser', 'AssumedRole', 'FederatedUser') AND nullif(user_identity_arn, '') IS NOT NULL THEN
     user_identity_arn
   -- Console sign-in events may name an IAM user without its ARN; a failed sign-in with a

@@ -17,7 +17,7 @@
 //! event ids) and `evidence` (JSON text, e.g. `to_json(named_struct(...))`). With
 //! `-- grain: event` (one event, one finding) it returns `event_time` and `event_id`
 //! instead of the time span, count and ids. Detections read `signed_events` (`events`
-//! with the normalized `principal` and `via_aws_service`), so that neither is written twice. The built-in
+//! with `root_principal`, `via_aws_service` and `root_use`), so that none is written twice. The built-in
 //! detections are embedded in the binary ([`builtin`]); more are loaded from a directory
 //! ([`DetectionSet::with_overrides`]). The session's `findings` view unions the detections
 //! of its [`DetectionSet`] ([`findings_sql`]); [`findings()`] asks it what fired.

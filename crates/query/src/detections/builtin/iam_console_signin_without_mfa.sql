@@ -7,8 +7,9 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-5, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
 -- false_positives: Sign-ins federated through an identity provider that enforces MFA itself are not IAM users and do not fire.
 SELECT
-  principal,
-  principal AS actor,
+  -- Sign-in events may name the user without its ARN.
+  coalesce(nullif(user_identity_arn, ''), concat('arn:aws:iam::', recipient_account_id, ':user/', user_identity_user_name)) AS principal,
+  coalesce(nullif(user_identity_arn, ''), concat('arn:aws:iam::', recipient_account_id, ':user/', user_identity_user_name)) AS actor,
   recipient_account_id AS account_id,
   event_time,
   event_id,

@@ -7,8 +7,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4, https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html
 -- false_positives: None expected; a root call that creates a key for a named IAM user has userName set and is not this.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   event_time,
   event_id,

@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html
 -- false_positives: None expected.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,

@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1, https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: The few tasks only root can do (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#root-user-tasks) still fire: confirm who did them and why.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,

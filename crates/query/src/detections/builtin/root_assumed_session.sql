@@ -6,7 +6,7 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html
 -- false_positives: Planned privileged tasks (unlocking a bucket policy, deleting root credentials) run by the security team.
 SELECT
-  e.principal,
+  e.root_principal AS principal,
   s.actor,
   e.recipient_account_id AS account_id,
   min(e.event_time) AS first_seen,

@@ -7,8 +7,8 @@
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html, https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Root-only tasks, done on purpose and recorded.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   event_time,
   event_id,

@@ -7,8 +7,8 @@
 -- references: https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-9, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
 -- false_positives: None expected: root MFA should be enforced.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   event_time,
   event_id,

@@ -6,8 +6,8 @@
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
 -- false_positives: An owner mistyping the password once, right before a successful sign-in.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
@@ -21,5 +21,5 @@ SELECT
 FROM signed_events
 WHERE user_identity_type = 'Root' AND event_name = 'ConsoleLogin'
   AND json_get_str(response_elements, 'ConsoleLogin') = 'Failure'
-GROUP BY principal, recipient_account_id, date_trunc('hour', event_time)
+GROUP BY root_principal, recipient_account_id, date_trunc('hour', event_time)
 HAVING count(*) >= 1

@@ -7,8 +7,8 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html, https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-9
 -- false_positives: Replacing a lost or old device, planned.
 SELECT
-  principal,
-  principal AS actor,
+  root_principal AS principal,
+  root_principal AS actor,
   recipient_account_id AS account_id,
   event_time,
   event_id,

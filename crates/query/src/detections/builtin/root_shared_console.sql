@@ -6,7 +6,7 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html, https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1
 -- false_positives: One owner signing in from the office and later from home on the same day.
 WITH console AS (
-  SELECT principal AS identity,
+  SELECT root_principal AS identity,
          recipient_account_id AS account_id, event_id, event_time, source_ip_address AS ip, user_agent
   FROM signed_events
   WHERE root_use AND NOT via_aws_service

@@ -7,7 +7,7 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Planned root-only tasks after a quiet period.
 WITH root AS (
-  SELECT event_id, event_time, event_name, recipient_account_id, source_ip_address, principal,
+  SELECT event_id, event_time, event_name, recipient_account_id, source_ip_address, root_principal AS principal,
          json_get_str(response_elements, 'ConsoleLogin') AS outcome,
          lag(event_time) OVER (PARTITION BY recipient_account_id ORDER BY event_time, event_id) AS previous
   FROM signed_events
