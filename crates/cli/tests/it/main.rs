@@ -25,12 +25,7 @@ pub fn bad_corpus(dir: &Path) -> PathBuf {
 /// `AWSLogs` folder and how many records its files hold.
 pub fn generated_trail(dir: &Path, bytes: u64) -> (PathBuf, u64) {
     let out = dir.join("trail");
-    let mut options = trailscope_ingest::synth::SynthOptions::new(out.clone());
-    options.size_bytes = bytes;
-    options.days = 2;
-    options.regions = 2;
-    options.threads = 1;
-    let summary = trailscope_ingest::synth::generate(&options).unwrap();
+    let summary = trailscope_ingest::synth::fixtures::small_trail(&out, bytes, 2).unwrap();
     (out.join("AWSLogs"), summary.truth.totals.records)
 }
 
@@ -48,6 +43,37 @@ pub fn quiet_ingest(input: &Path, dataset: &Path) -> Command {
         .arg(dataset)
         .arg("-q");
     command
+}
+
+/// A generated trail of about `bytes` ingested into `dir/<name>`; returns the dataset.
+pub fn ingested_trail(dir: &Path, bytes: u64, name: &str) -> PathBuf {
+    let (trail, _) = generated_trail(dir, bytes);
+    let lake = dir.join(name);
+    let output = quiet_ingest(&trail, &lake).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    lake
+}
+
+/// Runs `command`, reads the first bytes of its output, then closes the pipe; asserts that
+/// the command took that as no error (exit status 0).
+pub fn assert_closed_pipe_is_no_error(command: &mut Command) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is now closed: the command's next writes fail with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn run(args: &[&str]) -> Output {

@@ -262,15 +262,7 @@ fn files_with_modes(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
 #[test]
 fn the_dataset_is_read_only_and_what_sql_writes_is_owner_only() {
     let tmp = tempfile::tempdir().unwrap();
-    let (trail, _) = super::generated_trail(tmp.path(), 256 << 10);
-    let lake = tmp.path().join("lake");
-    assert!(
-        super::quiet_ingest(&trail, &lake)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    let lake = super::ingested_trail(tmp.path(), 256 << 10, "lake");
     let before = files_with_modes(&lake);
     let run = |query: &str, extra: &[&str]| {
         trailscope()
@@ -329,24 +321,12 @@ fn the_dataset_is_read_only_and_what_sql_writes_is_owner_only() {
 
 #[test]
 fn a_closed_pipe_ends_csv_output_quietly() {
-    use std::io::Read;
     // Megabytes of CSV: far more than a pipe holds, so writes fail once it is closed.
-    let mut child = trailscope()
-        .args(["sql", "-f", "csv", "-d"])
-        .arg(dataset())
-        .arg("SELECT * FROM events")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = [0u8; 64];
-    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    super::assert_closed_pipe_is_no_error(
+        trailscope()
+            .args(["sql", "-f", "csv", "-d"])
+            .arg(dataset())
+            .arg("SELECT * FROM events"),
     );
 }
 
@@ -380,15 +360,7 @@ fn a_table_shows_the_first_rows_and_counts_the_rest() {
 #[test]
 fn a_damaged_data_file_is_an_error_not_fewer_rows() {
     let tmp = tempfile::tempdir().unwrap();
-    let (trail, _) = super::generated_trail(tmp.path(), 128 << 10);
-    let lake = tmp.path().join("la[k]e ?*");
-    assert!(
-        super::quiet_ingest(&trail, &lake)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    let lake = super::ingested_trail(tmp.path(), 128 << 10, "la[k]e ?*");
     // A path that would be a glob pattern, unescaped, is read as the directory it names.
     let count = trailscope()
         .args(["sql", "-f", "csv", "-d"])

@@ -133,6 +133,17 @@ pub fn records() -> Vec<Value> {
     ]
 }
 
+/// A small generated trail for tests: about `bytes` of JSON over `days` days from
+/// 2026-10-01, two regions, one thread (the same bytes every time), written to `out`.
+pub fn small_trail(out: &Path, bytes: u64, days: i64) -> Result<crate::synth::SynthSummary> {
+    let mut options = crate::synth::SynthOptions::new(out.to_path_buf());
+    options.size_bytes = bytes;
+    options.days = days;
+    options.regions = 2;
+    options.threads = 1;
+    crate::synth::generate(&options)
+}
+
 /// The records as compact JSON texts.
 pub fn record_texts() -> Vec<String> {
     records().iter().map(Value::to_string).collect()

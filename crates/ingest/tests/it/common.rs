@@ -43,12 +43,7 @@ pub fn bad_corpus(dir: &Path) -> PathBuf {
 /// A small generated trail (about `bytes` of JSON over two days) in `dir/trail`.
 pub fn small_trail(dir: &Path, bytes: u64) -> PathBuf {
     let out = dir.join("trail");
-    let mut options = trailscope_ingest::synth::SynthOptions::new(out.clone());
-    options.size_bytes = bytes;
-    options.days = 2;
-    options.regions = 2;
-    options.threads = 1;
-    trailscope_ingest::synth::generate(&options).unwrap();
+    trailscope_ingest::synth::fixtures::small_trail(&out, bytes, 2).unwrap();
     out.join("AWSLogs")
 }
 

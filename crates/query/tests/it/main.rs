@@ -37,12 +37,7 @@ pub fn real_dataset(tmp: &Path) -> Option<(PathBuf, IngestSummary)> {
 
 /// A generated trail (about 1 MiB over five days from 2026-10-01) ingested into `tmp/lake`.
 pub fn generated_dataset(tmp: &Path) -> (PathBuf, IngestSummary) {
-    let mut options = trailscope_ingest::synth::SynthOptions::new(tmp.join("trail"));
-    options.size_bytes = 1 << 20;
-    options.days = 5;
-    options.regions = 2;
-    options.threads = 1;
-    trailscope_ingest::synth::generate(&options).unwrap();
+    trailscope_ingest::synth::fixtures::small_trail(&tmp.join("trail"), 1 << 20, 5).unwrap();
     ingest_into(tmp, vec![tmp.join("trail/AWSLogs")])
 }
 
