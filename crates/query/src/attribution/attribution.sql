@@ -52,7 +52,10 @@ SELECT
   e.aws_region,
   e.error_code,
   e.event_type,
-  e.user_identity_invoked_by AS invoked_by
+  e.user_identity_invoked_by AS invoked_by,
+  -- Where the record came from: a key every stored row has, eventID or not.
+  e.source_file,
+  e.record_index
 FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM events) e
 LEFT JOIN __credentials c ON e.user_identity_access_key_id = c.access_key_id
 LEFT JOIN __credentials x ON e.event_id = x.issuing_copy_event_id AND e.user_identity_type = 'AWSAccount'

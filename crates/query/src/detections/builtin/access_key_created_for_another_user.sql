@@ -19,7 +19,8 @@ SELECT
     'user_agent', e.user_agent
   )) AS evidence
 FROM events e
-JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
+-- Joined on the record's place, which every row has (records without an eventID too).
+JOIN attribution a ON a.source_file = e.source_file AND a.record_index = e.record_index
 WHERE e.event_name = 'CreateAccessKey' AND a.event_name = 'CreateAccessKey' AND e.error_code IS NULL
   AND json_get_str(e.request_parameters, 'userName') IS NOT NULL
   AND (e.user_identity_type <> 'IAMUser'

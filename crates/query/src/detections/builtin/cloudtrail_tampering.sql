@@ -21,7 +21,8 @@ SELECT
     'source_ip', e.source_ip_address
   )) AS evidence
 FROM events e
-JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
+-- Joined on the record's place, which every row has (records without an eventID too).
+JOIN attribution a ON a.source_file = e.source_file AND a.record_index = e.record_index
 -- The same filter on both sides, so that neither reads more than CloudTrail's own calls.
 WHERE a.event_source = 'cloudtrail.amazonaws.com'
   AND a.event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors')

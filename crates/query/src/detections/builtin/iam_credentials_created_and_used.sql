@@ -11,7 +11,8 @@ WITH created AS (
          json_get_str(e.response_elements, 'accessKey', 'userName') AS for_user,
          a.principal AS creator, a.actor AS creator_actor
   FROM events e
-  JOIN attribution a ON a.event_id = e.event_id AND a.account_id = e.recipient_account_id
+  -- Joined on the record's place, which every row has (records without an eventID too).
+JOIN attribution a ON a.source_file = e.source_file AND a.record_index = e.record_index
   WHERE e.event_name = 'CreateAccessKey' AND a.event_name = 'CreateAccessKey' AND e.error_code IS NULL
     AND json_get_str(e.response_elements, 'accessKey', 'accessKeyId') IS NOT NULL
 ),
