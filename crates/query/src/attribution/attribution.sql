@@ -19,11 +19,17 @@ SELECT
       THEN e.user_identity_user_name
     WHEN e.principal_type = 'IdentityCenterUser' AND e.on_behalf_of_user_id IS NOT NULL
       THEN e.on_behalf_of_user_id
+    -- A service-linked role's session (often with no access key in the record) is the
+    -- service of its path, /aws-service-role/<service principal>/
+    -- (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+    WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%'
+      THEN split_part(split_part(e.session_issuer_arn, '/aws-service-role/', 2), '/', 1)
     ELSE e.principal
   END AS actor,
   CASE
     WHEN c.access_key_id IS NOT NULL THEN c.actor_type
     WHEN x.access_key_id IS NOT NULL THEN x.actor_type
+    WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'AWSService'
     ELSE e.principal_type
   END AS actor_type,
   CASE
@@ -40,6 +46,7 @@ SELECT
     -- Long-term identities and AWS services signing with their own credentials.
     WHEN e.principal_type IN ('Root', 'IAMUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser', 'AWSService')
       THEN 'direct'
+    WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'service_linked_role'
     ELSE 'unresolved'
   END AS method,
   CASE

@@ -170,7 +170,8 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                 source_ip_address, \
                 {principal_type} AS signer_type, {principal} AS signer_principal, \
                 user_identity_arn, user_identity_access_key_id, session_source_identity, \
-                session_issuer_user_name, arn_session_name(user_identity_arn) AS signer_session, \
+                session_issuer_user_name, session_issuer_arn, \
+                arn_session_name(user_identity_arn) AS signer_session, \
                 session_credential_from_console, \
                 request_parameters, response_elements, user_identity_user_name, \
                 user_identity_identity_provider \
@@ -206,6 +207,7 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                     access_key_id: col.text("user_identity_access_key_id", row),
                     source_identity: col.text("session_source_identity", row),
                     role_name: col.text("session_issuer_user_name", row),
+                    role_arn: col.text("session_issuer_arn", row),
                     session_name: col.text("signer_session", row),
                     from_console: col.flag("session_credential_from_console", row),
                 },
@@ -304,6 +306,7 @@ async fn read_used(ctx: &SessionContext) -> DfResult<Vec<(String, Signer, Usage)
                 access_key_id: Some(key.clone()),
                 source_identity: col.text("source_identity", row),
                 role_name: col.text("role_name", row),
+                role_arn: col.text("role_arn", row),
                 session_name: col.text("session_name", row),
                 from_console: col.flag("from_console", row),
             };

@@ -38,8 +38,9 @@ pub struct Signer {
     pub arn: String,
     pub access_key_id: Option<String>,
     pub source_identity: Option<String>,
-    /// For role sessions: the role's name and the session name.
+    /// For role sessions: the role's name, its ARN and the session name.
     pub role_name: Option<String>,
+    pub role_arn: Option<String>,
     pub session_name: Option<String>,
     /// `sessionCredentialFromConsole`.
     pub from_console: bool,
@@ -114,6 +115,8 @@ pub enum Method {
     IdentityCenter,
     SourceIdentity,
     SessionName,
+    /// A service-linked role's session: the AWS service it belongs to.
+    ServiceLinkedRole,
     Unresolved,
 }
 
@@ -127,6 +130,7 @@ impl Method {
             Method::IdentityCenter => "identity_center",
             Method::SourceIdentity => "source_identity",
             Method::SessionName => "session_name",
+            Method::ServiceLinkedRole => "service_linked_role",
             Method::Unresolved => "unresolved",
         }
     }
@@ -400,6 +404,15 @@ fn signer_actor(signer: &Signer) -> Actor {
     }
 }
 
+/// The service a service-linked role belongs to: its ARN's path is
+/// `/aws-service-role/<service principal>/`
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html>).
+fn linked_service(role_arn: &str) -> Option<&str> {
+    let path = role_arn.split_once(":role/aws-service-role/")?.1;
+    let service = path.split('/').next()?;
+    service.ends_with(".amazonaws.com").then_some(service)
+}
+
 /// A key whose issuing call is not in the dataset: the best identity available, never
 /// presented as more than it is. An IAM user's or root's console session is the user
 /// itself (`direct`); a `sourceIdentity` names the person that the role's trust policy
@@ -414,6 +427,15 @@ fn fallback(key: &str, signer: &Signer) -> Resolved {
     let (actor, method) = if LONG_TERM_TYPES.contains(&signer.kind.as_str()) && signer.from_console
     {
         (signer_actor(signer), Method::Direct)
+    } else if let Some(service) = signer.role_arn.as_deref().and_then(linked_service) {
+        (
+            Actor {
+                kind: "AWSService".into(),
+                id: service.to_string(),
+                provider: None,
+            },
+            Method::ServiceLinkedRole,
+        )
     } else if let Some(source) = &signer.source_identity {
         (
             Actor {
@@ -688,5 +710,24 @@ mod tests {
             Some("Read_Only")
         );
         assert_eq!(identity_center_permission_set("Admin"), None);
+    }
+
+    #[test]
+    fn a_service_linked_role_session_is_its_service() {
+        let signer = Signer {
+            kind: "AssumedRole".into(),
+            arn: "arn:aws:sts::111111111111:assumed-role/AWSServiceRoleForConfig/config".into(),
+            role_name: Some("AWSServiceRoleForConfig".into()),
+            role_arn: Some(
+                "arn:aws:iam::111111111111:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+                    .into(),
+            ),
+            ..Signer::default()
+        };
+        let resolved = fallback("ASIAEXAMPLE", &signer);
+        assert_eq!(resolved.method, Method::ServiceLinkedRole);
+        assert_eq!(resolved.actor.id, "config.amazonaws.com");
+        assert_eq!(resolved.actor.kind, "AWSService");
+        assert_eq!(linked_service("arn:aws:iam::1:role/service-role/x"), None);
     }
 }

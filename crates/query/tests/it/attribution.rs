@@ -360,3 +360,38 @@ async fn every_identity_type_of_a_generated_trail_is_named() {
         }
     }
 }
+
+#[tokio::test]
+async fn service_linked_role_sessions_of_a_real_trail_are_their_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((dataset, _)) = super::real_dataset(tmp.path()) else {
+        return;
+    };
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    // The invictus-ir trail holds sessions of AWSServiceRoleForRDS and
+    // AWSServiceRoleForAmazonInspector2, whose issuing calls are not in it.
+    let found = rows(
+        &ctx,
+        "SELECT role_arn, actor, actor_type, method FROM attribution \
+         WHERE role_arn LIKE '%:role/aws-service-role/%'",
+    )
+    .await;
+    assert!(found.len() >= 2, "{found:?}");
+    for row in &found {
+        let role = row["role_arn"].as_deref().unwrap();
+        let service = role
+            .split("/aws-service-role/")
+            .nth(1)
+            .and_then(|p| p.split('/').next())
+            .unwrap();
+        assert_eq!(row["actor"].as_deref(), Some(service), "{row:?}");
+        assert_eq!(row["actor_type"].as_deref(), Some("AWSService"), "{row:?}");
+        assert_eq!(
+            row["method"].as_deref(),
+            Some("service_linked_role"),
+            "{row:?}"
+        );
+    }
+}
