@@ -24,12 +24,20 @@ SELECT
     -- (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%'
       THEN split_part(split_part(e.session_issuer_arn, '/aws-service-role/', 2), '/', 1)
+    -- An Identity Center role's session with no temporary key to resolve (a console
+    -- sign-in, GetSigninToken): its session name is the user, as for keys whose issuing
+    -- call is missing (resolve.rs).
+    WHEN starts_with(e.session_issuer_user_name, 'AWSReservedSSO_')
+         AND arn_session_name(e.user_identity_arn) IS NOT NULL
+      THEN arn_session_name(e.user_identity_arn)
     ELSE e.principal
   END AS actor,
   CASE
     WHEN c.access_key_id IS NOT NULL THEN c.actor_type
     WHEN x.access_key_id IS NOT NULL THEN x.actor_type
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'AWSService'
+    WHEN starts_with(e.session_issuer_user_name, 'AWSReservedSSO_')
+         AND arn_session_name(e.user_identity_arn) IS NOT NULL THEN 'SessionName'
     ELSE e.principal_type
   END AS actor_type,
   CASE
@@ -47,6 +55,8 @@ SELECT
     WHEN e.principal_type IN ('Root', 'IAMUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser', 'AWSService')
       THEN 'direct'
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'service_linked_role'
+    WHEN starts_with(e.session_issuer_user_name, 'AWSReservedSSO_')
+         AND arn_session_name(e.user_identity_arn) IS NOT NULL THEN 'session_name'
     ELSE 'unresolved'
   END AS method,
   CASE

@@ -395,3 +395,40 @@ async fn service_linked_role_sessions_of_a_real_trail_are_their_service() {
         );
     }
 }
+
+#[tokio::test]
+async fn identity_center_sessions_without_a_temporary_key_are_named_by_their_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = |id: &str, name: &str, key: Option<&str>| {
+        let key = key.map_or(String::new(), |k| format!(r#","accessKeyId":"{k}""#));
+        format!(
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLESSO0001:jane.roe@corp.example","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ReadOnly_0123456789abcdef/jane.roe@corp.example","accountId":"111122223333"{key},"sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLESSO0001","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123456789abcdef","accountId":"111122223333","userName":"AWSReservedSSO_ReadOnly_0123456789abcdef"}}}}}},"eventTime":"2026-03-02T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.10","userAgent":"Mozilla/5.0","eventID":"{id}","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}}"#
+        )
+    };
+    let records = [
+        session("sso-1", "ConsoleLogin", None),
+        session("sso-2", "GetSigninToken", Some("AKIAEXAMPLENOTASIA1")),
+    ];
+    let trail = tmp.path().join("trail.json");
+    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+    let dataset = tmp.path().join("lake");
+    ingest(&IngestOptions::new(vec![trail], dataset.clone()), &Silent).unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let found = rows(
+        &ctx,
+        "SELECT event_id, actor, actor_type, method FROM attribution ORDER BY event_id",
+    )
+    .await;
+    assert_eq!(found.len(), 2);
+    for row in found {
+        assert_eq!(
+            row["actor"].as_deref(),
+            Some("jane.roe@corp.example"),
+            "{row:?}"
+        );
+        assert_eq!(row["actor_type"].as_deref(), Some("SessionName"), "{row:?}");
+        assert_eq!(row["method"].as_deref(), Some("session_name"), "{row:?}");
+    }
+}
