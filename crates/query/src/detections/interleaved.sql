@@ -35,11 +35,14 @@ candidates AS (
   SELECT kind, identity, account_id FROM used
   GROUP BY kind, identity, account_id HAVING count(DISTINCT ip) >= 2
 ),
+-- A return: the identity comes back to an address it used less than 30 minutes before,
+-- with another address in between. Comparing with the address last used from the same
+-- address (not the one two events back) counts any number of parties: A B A, and the
+-- round robin A B C D A of four machines sharing one key.
 ordered AS (
   SELECT u.kind, u.identity, u.account_id, u.event_time, u.ip,
     lag(u.ip) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip1,
-    lag(u.ip, 2) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip2,
-    lag(u.event_time, 2) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS t2
+    lag(u.event_time) OVER (PARTITION BY u.kind, u.identity, u.account_id, u.ip ORDER BY u.event_time, u.event_id) AS t2
   -- The small side first: DataFusion builds its hash table from the left input.
   FROM candidates c
   JOIN used u ON c.kind = u.kind AND c.identity = u.identity AND c.account_id = u.account_id
@@ -47,7 +50,7 @@ ordered AS (
 returns AS (
   SELECT kind, identity, account_id, min(t2) AS window_start, max(event_time) AS window_end, count(*) AS returns
   FROM ordered
-  WHERE ip = ip2 AND ip <> ip1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
+  WHERE ip <> ip1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
   GROUP BY kind, identity, account_id
   HAVING count(*) >= 2
 )
