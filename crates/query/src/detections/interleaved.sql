@@ -35,22 +35,29 @@ candidates AS (
   SELECT kind, identity, account_id FROM used
   GROUP BY kind, identity, account_id HAVING count(DISTINCT ip) >= 2
 ),
--- A return: the identity comes back to an address it used less than 30 minutes before,
--- with another address in between. Comparing with the address last used from the same
--- address (not the one two events back) counts any number of parties: A B A, and the
--- round robin A B C D A of four machines sharing one key.
-ordered AS (
-  SELECT u.kind, u.identity, u.account_id, u.event_time, u.ip,
-    lag(u.ip) OVER (PARTITION BY u.kind, u.identity, u.account_id ORDER BY u.event_time, u.event_id) AS ip1,
-    lag(u.event_time) OVER (PARTITION BY u.kind, u.identity, u.account_id, u.ip ORDER BY u.event_time, u.event_id) AS t2
+-- A return: the identity comes back to a network it used less than 30 minutes before,
+-- with another network in between. Networks, not addresses: one organization's proxy,
+-- VPN or carrier NAT hands one person many addresses of one IPv4 /24 or IPv6 /48
+-- (ip_network); an address that does not parse stands for itself. Comparing with the
+-- last use of the same network (not the event two back) counts any number of parties:
+-- A B A, and the round robin A B C D A of four machines sharing one key.
+networked AS (
+  SELECT u.kind, u.identity, u.account_id, u.event_time, u.event_id,
+         coalesce(ip_network(u.ip), u.ip) AS net
   -- The small side first: DataFusion builds its hash table from the left input.
   FROM candidates c
   JOIN used u ON c.kind = u.kind AND c.identity = u.identity AND c.account_id = u.account_id
 ),
+ordered AS (
+  SELECT kind, identity, account_id, event_time, net,
+    lag(net) OVER (PARTITION BY kind, identity, account_id ORDER BY event_time, event_id) AS net1,
+    lag(event_time) OVER (PARTITION BY kind, identity, account_id, net ORDER BY event_time, event_id) AS t2
+  FROM networked
+),
 returns AS (
   SELECT kind, identity, account_id, min(t2) AS window_start, max(event_time) AS window_end, count(*) AS returns
   FROM ordered
-  WHERE ip <> ip1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
+  WHERE net <> net1 AND CAST(event_time AS BIGINT) - CAST(t2 AS BIGINT) <= 30 * 60 * 1000000
   GROUP BY kind, identity, account_id
   HAVING count(*) >= 2
 )
@@ -70,7 +77,8 @@ SELECT
   to_json(named_struct(
     'kind', u.kind,
     'identity', u.identity,
-    'actors', count(DISTINCT u.ip),
+    'actors', count(DISTINCT coalesce(ip_network(u.ip), u.ip)),
+    'networks', array_sort(array_agg(DISTINCT coalesce(ip_network(u.ip), u.ip))),
     'source_ips', array_sort(array_agg(DISTINCT u.ip)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(u.user_agent))),
     'returns', max(r.returns),

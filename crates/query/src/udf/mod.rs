@@ -60,6 +60,7 @@ mod arn_role_name;
 mod arn_service;
 mod arn_session_name;
 mod ip_in_cidr;
+mod ip_network;
 mod is_aws_service_source;
 mod to_json;
 mod user_agent_family;
@@ -125,6 +126,10 @@ pub fn functions() -> Vec<(ScalarUDF, FunctionDoc)> {
         (
             ScalarUDF::from(ip_in_cidr::IpInCidr::new()),
             ip_in_cidr::DOC,
+        ),
+        (
+            ScalarUDF::from(ip_network::IpNetwork::new()),
+            ip_network::DOC,
         ),
         (
             ScalarUDF::from(is_aws_service_source::IsAwsServiceSource::new()),
