@@ -1,7 +1,7 @@
 -- id: root-shared-console
 -- title: Root console used from several addresses in one day
 -- severity: critical
--- description: Successful root console sign-ins and root console sessions from two or more source addresses on the same UTC day, whether or not the sessions overlap. One finding per account and day.
+-- description: Successful root console sign-ins and root console sessions from two or more networks (IPv4 /24, IPv6 /48: addresses of one proxy pool are one) on the same UTC day, whether or not the sessions overlap. One finding per account and day.
 -- rationale: Root has one password; two addresses in a day means two people (or one person and an attacker) hold it. Shared root credentials are the opposite of attribution.
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html, https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-1
 -- false_positives: One owner signing in from the office and later from home on the same day.
@@ -25,10 +25,12 @@ SELECT
     'kind', 'root',
     'identity', identity,
     'day', to_char(min(event_time), '%Y-%m-%d'),
-    'actors', count(DISTINCT ip),
+    'actors', count(DISTINCT coalesce(ip_network(ip), ip)),
+    'networks', array_sort(array_agg(DISTINCT coalesce(ip_network(ip), ip))),
     'source_ips', array_sort(array_agg(DISTINCT ip)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(user_agent)))
   )) AS evidence
 FROM console
 GROUP BY identity, account_id, date_trunc('day', event_time)
-HAVING count(DISTINCT ip) >= 2
+-- Networks (IPv4 /24, IPv6 /48), not addresses: one person behind a proxy pool is one.
+HAVING count(DISTINCT coalesce(ip_network(ip), ip)) >= 2
