@@ -50,10 +50,6 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             _ => to_read.push(file),
         }
     }
-    let modified: std::collections::HashMap<String, Option<i64>> = to_read
-        .iter()
-        .map(|f| (f.source.clone(), f.modified))
-        .collect();
 
     let seen = SeenEvents::default();
     seen.load_dir(&options.dataset.join(META_DIR).join("keys"))?;
@@ -136,7 +132,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             records.rejected += report.records_rejected;
             bytes_read += report.bytes;
             bytes_decompressed += report.decompressed_bytes;
-            let modified = modified.get(&report.source).copied().flatten();
+            let modified = report.modified;
             if report.failed {
                 files.failed += 1;
                 failed.push((

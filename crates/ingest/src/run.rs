@@ -89,6 +89,8 @@ pub struct FileReport {
     pub source: String,
     /// Bytes on disk.
     pub bytes: u64,
+    /// Modification time when discovered (nanoseconds since the epoch).
+    pub modified: Option<i64>,
     /// Bytes after decompression.
     pub decompressed_bytes: u64,
     /// Records seen (written + duplicate + rejected).

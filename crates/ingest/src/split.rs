@@ -182,18 +182,16 @@ impl<R: Read> RecordSplitter<R> {
     /// The next piece, `None` at the end of the stream. A read error comes after every
     /// complete record read before it.
     pub fn next_piece(&mut self) -> Result<Option<Piece>, SplitError> {
-        let next = self.split_next();
-        match (next, self.pending.take()) {
-            (Ok(Some(piece)), pending) => {
-                self.pending = pending;
-                Ok(Some(piece))
-            }
-            // The input ended at the read error: that error, not the cut it made.
-            (_, Some(error)) => {
-                self.mode = Mode::Done;
-                Err(SplitError::Io(error))
-            }
-            (other, None) => other,
+        match self.split_next() {
+            Ok(Some(piece)) => Ok(Some(piece)),
+            // The input ended at a read error: that error, not the cut it made.
+            other => match self.pending.take() {
+                Some(error) => {
+                    self.mode = Mode::Done;
+                    Err(SplitError::Io(error))
+                }
+                None => other,
+            },
         }
     }
 

@@ -157,6 +157,7 @@ impl Worker {
                 report: FileReport {
                     source: file.source.clone(),
                     bytes: file.size,
+                    modified: file.modified,
                     ..FileReport::default()
                 },
             };
