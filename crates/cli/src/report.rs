@@ -59,6 +59,11 @@ impl Observer for Progress {
     fn on_issue(&self, issue: &InputIssue) {
         self.bar.suspend(|| eprintln!("trailscope: {issue}"));
     }
+
+    fn on_conflicting_id(&self, conflict: &InputIssue) {
+        self.bar
+            .suspend(|| eprintln!("trailscope: note: {conflict}"));
+    }
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -88,6 +93,12 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         "  records: {} seen = {} written + {} duplicate + {} rejected\n",
         r.seen, r.written, r.duplicate, r.rejected
     );
+    if r.conflicting_ids > 0 {
+        out += &format!(
+            "  ids:     {} conflicting ids: written records whose eventID a different record has too (both kept; named on stderr)\n",
+            r.conflicting_ids
+        );
+    }
     if r.time_substituted > 0 || r.without_time > 0 {
         out += &format!(
             "  time:    {} records had no eventTime and took it from @timestamp; {} have no time (partition event_date=__HIVE_DEFAULT_PARTITION__)\n",

@@ -76,7 +76,7 @@ fn batches(json: &[u8]) -> Vec<arrow::array::RecordBatch> {
     let mut builder = BatchBuilder::new();
     let mut out = Vec::new();
     for_each_tape(json, |nodes| {
-        let row = mapper.map(nodes);
+        let row = mapper.map(nodes, &[]);
         builder.append(&row, nodes);
         if builder.len() == 8192 {
             out.push(builder.finish().unwrap());

@@ -145,7 +145,7 @@ impl BatchBuilder {
             match (builder, *slot) {
                 (ColumnBuilder::Utf8(b), Slot::Str(s)) => b.append_value(s),
                 (ColumnBuilder::Utf8(b), Slot::Json(index)) => {
-                    write_value(nodes, index, b);
+                    write_value(nodes, row.numbers, index, b);
                     b.append_value("");
                 }
                 (ColumnBuilder::Utf8(b), _) => b.append_null(),
@@ -199,7 +199,7 @@ mod tests {
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut mapper = RecordMapper::default();
         let mut builder = BatchBuilder::new();
-        let mut row = mapper.map(&tape.0);
+        let mut row = mapper.map(&tape.0, &[]);
         row.set(Col::SourceFile, Slot::Str("f.json"));
         row.set(Col::RecordIndex, Slot::Int(7));
         builder.append(&row, &tape.0);

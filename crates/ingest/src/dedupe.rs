@@ -1,26 +1,36 @@
-//! The set of events already in the dataset, to store each event once.
+//! The events already in the dataset, to store each event once.
 //!
-//! CloudTrail delivers the same event twice when trails overlap or a file is synced twice.
-//! An event is identified by `eventID` with `recipientAccountId` (the copies of a
-//! cross-account event share an `eventID` but go to different accounts and are distinct
-//! records). Records without an `eventID` are identified by their place (file, index), so
-//! re-reading a file does not add them again. Keys are 128-bit hashes: 16 bytes per event.
+//! CloudTrail delivers the same event twice when trails overlap or a file is synced twice,
+//! and such copies are the same record. An event is identified by `eventID` with
+//! `recipientAccountId` (the copies of a cross-account event share an `eventID` but go to
+//! different accounts and are distinct records); records without an `eventID` by their
+//! place (file, index), so re-reading a file does not add them again.
+//!
+//! A record is a duplicate only when its identity *and* its text match a stored one.
+//! Records that share an identity but differ (hand-made samples numbering every event `1`,
+//! two sign-ins without `recipientAccountId`) are all kept and reported as conflicting
+//! ids. Records are compared by a hash of their text without whitespace: copies that differ
+//! only in indentation are the same record; copies that differ in key order or escapes
+//! are conflicting ids, which keeps both rather than losing one.
+//!
+//! A key is two 64-bit hashes, identity and text: 16 bytes per event. A collision of
+//! identity hashes between different events is a conflicting id, never a lost record.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::error::{Error, Result};
 use crate::fsutil::create_private_file;
 
 const SHARDS: usize = 64;
 
-/// A key is already a uniform hash: use its low bits as the table hash.
+/// A key is already a uniform hash: use it as the table hash.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyHasher(u64);
 
@@ -29,62 +39,154 @@ impl Hasher for KeyHasher {
         self.0
     }
     fn write(&mut self, _: &[u8]) {
-        unreachable!("only u128 keys are hashed")
+        unreachable!("only u64 keys are hashed")
     }
-    fn write_u128(&mut self, key: u128) {
-        self.0 = key as u64;
+    fn write_u64(&mut self, key: u64) {
+        self.0 ^= key;
     }
 }
 
-type KeySet = HashSet<u128, BuildHasherDefault<KeyHasher>>;
+type Build = BuildHasherDefault<KeyHasher>;
 
-/// The dedupe key of a record (no allocation: it runs once per record).
-pub fn event_key(
-    event_id: Option<&str>,
-    recipient: Option<&str>,
-    source_file: &str,
-    index: u64,
-) -> u128 {
-    let mut hasher = Xxh3::new();
-    match event_id {
-        Some(id) => {
-            hasher.update(b"id\0");
-            hasher.update(id.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(recipient.unwrap_or("").as_bytes());
+/// The dedupe key of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    /// Hash of the event's identity (`eventID` and recipient, or its place).
+    pub identity: u64,
+    /// Hash of the record's text without whitespace ([`EventKey::content_of`]).
+    pub content: u64,
+}
+
+impl EventKey {
+    /// The key of a record (no allocation: it runs once per record).
+    pub fn new(
+        event_id: Option<&str>,
+        recipient: Option<&str>,
+        source_file: &str,
+        index: u64,
+        content: u64,
+    ) -> EventKey {
+        let mut hasher = Xxh3::new();
+        match event_id {
+            Some(id) => {
+                hasher.update(b"id\0");
+                hasher.update(id.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(recipient.unwrap_or("").as_bytes());
+            }
+            None => {
+                hasher.update(b"at\0");
+                hasher.update(source_file.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(&index.to_le_bytes());
+            }
         }
-        None => {
-            hasher.update(b"at\0");
-            hasher.update(source_file.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(&index.to_le_bytes());
+        EventKey {
+            identity: hasher.digest(),
+            content,
         }
     }
-    hasher.digest128()
+
+    /// The content hash of a record's minified JSON text (as AWS writes every record).
+    pub fn content_of(text: &[u8]) -> u64 {
+        xxh3_64(text)
+    }
+
+    /// The content hash of a record's text that has whitespace outside its strings (a
+    /// record indented by hand): the hash of the text without that whitespace, so that it
+    /// matches the minified copy of the same record.
+    pub fn content_of_spaced(text: &[u8], scratch: &mut Vec<u8>) -> u64 {
+        scratch.clear();
+        let mut in_string = false;
+        let mut escaped = false;
+        for &byte in text {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == b'"' {
+                    in_string = false;
+                }
+            } else if matches!(byte, b' ' | b'\n' | b'\t' | b'\r') {
+                continue;
+            } else if byte == b'"' {
+                in_string = true;
+            }
+            scratch.push(byte);
+        }
+        xxh3_64(scratch)
+    }
+
+    fn to_bytes(self) -> [u8; 16] {
+        let mut out = [0; 16];
+        out[..8].copy_from_slice(&self.identity.to_le_bytes());
+        out[8..].copy_from_slice(&self.content.to_le_bytes());
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> EventKey {
+        let half = |range: std::ops::Range<usize>| {
+            u64::from_le_bytes(bytes[range].try_into().expect("8 bytes"))
+        };
+        EventKey {
+            identity: half(0..8),
+            content: half(8..16),
+        }
+    }
+}
+
+/// What a record's key says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// A new event.
+    New,
+    /// The same record was stored before.
+    Duplicate,
+    /// Another record with this identity, but different text, was stored before.
+    ConflictingId,
+}
+
+/// One shard of the seen keys: identities with the text of their first record, and the
+/// rare further texts of conflicting ids.
+#[derive(Debug, Default)]
+struct Shard {
+    first: HashMap<u64, u64, Build>,
+    more: HashSet<EventKey>,
 }
 
 /// Keys seen so far, shared by all workers.
 #[derive(Debug)]
 pub struct SeenEvents {
-    shards: Vec<Mutex<KeySet>>,
+    shards: Vec<Mutex<Shard>>,
 }
 
 impl Default for SeenEvents {
     fn default() -> Self {
         SeenEvents {
-            shards: (0..SHARDS).map(|_| Mutex::new(KeySet::default())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
         }
     }
 }
 
 impl SeenEvents {
-    /// Records `key`; returns whether it was new.
-    pub fn insert(&self, key: u128) -> bool {
-        let shard = (key >> 122) as usize % SHARDS;
-        self.shards[shard]
-            .lock()
-            .expect("no panics under the lock")
-            .insert(key)
+    /// Records `key`; says whether it was new, a duplicate or a conflicting id.
+    pub fn insert(&self, key: EventKey) -> Seen {
+        let shard = (key.identity >> 58) as usize % SHARDS;
+        let mut shard = self.shards[shard].lock().expect("no panics under the lock");
+        match shard.first.entry(key.identity) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(key.content);
+                Seen::New
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                if *first.get() == key.content || !shard.more.insert(key) {
+                    Seen::Duplicate
+                } else {
+                    Seen::ConflictingId
+                }
+            }
+        }
     }
 
     /// Number of keys.
@@ -92,7 +194,10 @@ impl SeenEvents {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().expect("not poisoned").len())
+            .map(|s| {
+                let s = s.lock().expect("not poisoned");
+                s.first.len() + s.more.len()
+            })
             .sum()
     }
 
@@ -111,7 +216,7 @@ impl SeenEvents {
                     .and_then(|mut f| f.read_to_end(&mut bytes))
                     .map_err(|e| Error::io(&path, e))?;
                 for chunk in bytes.chunks_exact(16) {
-                    self.insert(u128::from_le_bytes(chunk.try_into().expect("16 bytes")));
+                    self.insert(EventKey::from_bytes(chunk));
                 }
             }
         }
@@ -134,9 +239,9 @@ impl KeyLog {
     }
 
     /// Records a stored key.
-    pub fn push(&mut self, key: u128, path: &Path) -> Result<()> {
+    pub fn push(&mut self, key: EventKey, path: &Path) -> Result<()> {
         self.out
-            .write_all(&key.to_le_bytes())
+            .write_all(&key.to_bytes())
             .map_err(|e| Error::io(path, e))
     }
 
@@ -154,13 +259,40 @@ impl KeyLog {
 mod tests {
     use super::*;
 
+    fn content(text: &str) -> u64 {
+        EventKey::content_of_spaced(text.as_bytes(), &mut Vec::new())
+    }
+
+    fn key(id: Option<&str>, recipient: Option<&str>, file: &str, index: u64) -> EventKey {
+        EventKey::new(id, recipient, file, index, 0)
+    }
+
     #[test]
     fn keys_distinguish_accounts_and_places() {
-        let a = event_key(Some("e1"), Some("111"), "f", 0);
-        assert_eq!(a, event_key(Some("e1"), Some("111"), "other-file", 9));
-        assert_ne!(a, event_key(Some("e1"), Some("222"), "f", 0));
-        assert_ne!(event_key(None, None, "f", 0), event_key(None, None, "f", 1));
-        assert_ne!(event_key(None, None, "f", 0), event_key(None, None, "g", 0));
+        let a = key(Some("e1"), Some("111"), "f", 0);
+        assert_eq!(a, key(Some("e1"), Some("111"), "other-file", 9));
+        assert_ne!(a, key(Some("e1"), Some("222"), "f", 0));
+        assert_ne!(key(None, None, "f", 0), key(None, None, "f", 1));
+        assert_ne!(key(None, None, "f", 0), key(None, None, "g", 0));
+    }
+
+    #[test]
+    fn only_the_same_record_is_a_duplicate() {
+        let seen = SeenEvents::default();
+        assert_eq!(
+            content("{\n  \"a\": [1, \"x y\\\" \"]\n}"),
+            content(r#"{"a":[1,"x y\" "]}"#)
+        );
+        assert_eq!(content(r#"{"a":1}"#), EventKey::content_of(br#"{"a":1}"#));
+        assert_ne!(content(r#"{"a":"x y"}"#), content(r#"{"a":"xy"}"#));
+        assert_ne!(content(r#"{"a":1}"#), content(r#"{"a":"1"}"#));
+        let record = |text: &str| EventKey::new(Some("1"), None, "f", 0, content(text));
+        assert_eq!(seen.insert(record(r#"{"a":1}"#)), Seen::New);
+        assert_eq!(seen.insert(record(r#"{ "a" : 1 }"#)), Seen::Duplicate);
+        assert_eq!(seen.insert(record(r#"{"a":2}"#)), Seen::ConflictingId);
+        assert_eq!(seen.insert(record(r#"{"a":3}"#)), Seen::ConflictingId);
+        assert_eq!(seen.insert(record(r#"{"a":2}"#)), Seen::Duplicate);
+        assert_eq!(seen.len(), 3);
     }
 
     #[test]
@@ -170,15 +302,19 @@ mod tests {
         let path = tmp.path().join("run.keys");
         let mut log = KeyLog::create(&path).unwrap();
         for i in 0..1000u64 {
-            let key = event_key(Some(&i.to_string()), None, "", 0);
-            assert!(seen.insert(key));
+            let key = key(Some(&i.to_string()), None, "", 0);
+            assert_eq!(seen.insert(key), Seen::New);
             log.push(key, &path).unwrap();
         }
-        assert!(!seen.insert(event_key(Some("5"), None, "", 0)));
+        let conflict = EventKey::new(Some("7"), None, "", 0, content(r#"{"a":2}"#));
+        assert_eq!(seen.insert(conflict), Seen::ConflictingId);
+        log.push(conflict, &path).unwrap();
+        assert_eq!(seen.insert(key(Some("5"), None, "", 0)), Seen::Duplicate);
         log.finish(&path).unwrap();
         let again = SeenEvents::default();
         again.load_dir(tmp.path()).unwrap();
-        assert_eq!(again.len(), 1000);
-        assert!(!again.insert(event_key(Some("999"), None, "", 0)));
+        assert_eq!(again.len(), 1001);
+        assert_eq!(again.insert(key(Some("999"), None, "", 0)), Seen::Duplicate);
+        assert_eq!(again.insert(conflict), Seen::Duplicate);
     }
 }

@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 use simd_json::{Node, StaticNode};
 
+use crate::number_text::{NumberTexts, marked_index};
+
 /// The index just past the value that starts at `index`.
 #[inline]
 pub fn skip(nodes: &[Node<'_>], index: usize) -> usize {
@@ -18,14 +20,20 @@ pub fn skip(nodes: &[Node<'_>], index: usize) -> usize {
 }
 
 /// Appends the JSON text of the value at `nodes[index]` to `out`; returns the index past it.
-pub fn write_value<W: Write>(nodes: &[Node<'_>], index: usize, out: &mut W) -> usize {
+/// `numbers` holds the texts of the record's marked numbers ([`crate::number_text`]).
+pub fn write_value<W: Write>(
+    nodes: &[Node<'_>],
+    numbers: &NumberTexts,
+    index: usize,
+    out: &mut W,
+) -> usize {
     match nodes[index] {
         Node::String(s) => {
             write_string(s, out);
             index + 1
         }
         Node::Static(value) => {
-            write_static(value, out);
+            write_static(value, numbers, out);
             index + 1
         }
         Node::Array { len, .. } => {
@@ -35,7 +43,7 @@ pub fn write_value<W: Write>(nodes: &[Node<'_>], index: usize, out: &mut W) -> u
                 if i > 0 {
                     let _ = out.write_char(',');
                 }
-                at = write_value(nodes, at, out);
+                at = write_value(nodes, numbers, at, out);
             }
             let _ = out.write_char(']');
             at
@@ -51,7 +59,7 @@ pub fn write_value<W: Write>(nodes: &[Node<'_>], index: usize, out: &mut W) -> u
                     write_string(key, out);
                 }
                 let _ = out.write_char(':');
-                at = write_value(nodes, at + 1, out);
+                at = write_value(nodes, numbers, at + 1, out);
             }
             let _ = out.write_char('}');
             at
@@ -59,7 +67,7 @@ pub fn write_value<W: Write>(nodes: &[Node<'_>], index: usize, out: &mut W) -> u
     }
 }
 
-fn write_static<W: Write>(value: StaticNode, out: &mut W) {
+fn write_static<W: Write>(value: StaticNode, numbers: &NumberTexts, out: &mut W) {
     let _ = match value {
         StaticNode::Null => out.write_str("null"),
         StaticNode::Bool(true) => out.write_str("true"),
@@ -67,8 +75,11 @@ fn write_static<W: Write>(value: StaticNode, out: &mut W) {
         StaticNode::I64(n) => out.write_str(itoa::Buffer::new().format(n)),
         StaticNode::U64(n) => out.write_str(itoa::Buffer::new().format(n)),
         StaticNode::F64(x) if x.is_finite() => out.write_str(ryu::Buffer::new().format_finite(x)),
-        // JSON has no NaN or infinity; the parser never yields them.
-        StaticNode::F64(_) => out.write_str("null"),
+        // JSON has no NaN or infinity: a NaN is a marked number, kept as written.
+        StaticNode::F64(x) => match marked_index(x).and_then(|i| numbers.get(i)) {
+            Some(text) => out.write_str(text),
+            None => out.write_str("null"),
+        },
     };
 }
 
@@ -113,7 +124,7 @@ mod tests {
         let mut bytes = text.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut out = String::new();
-        let end = write_value(&tape.0, 0, &mut out);
+        let end = write_value(&tape.0, &[], 0, &mut out);
         assert_eq!(end, tape.0.len());
         out
     }

@@ -33,6 +33,7 @@ pub mod export;
 mod fsutil;
 mod inflate;
 mod json_text;
+mod number_text;
 mod pipeline;
 mod record;
 mod run;

@@ -77,6 +77,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         run_id: &run_id,
         issues: Mutex::new(Vec::new()),
         issues_total: AtomicU64::new(0),
+        conflicts: Mutex::new(Vec::new()),
         stop: AtomicBool::new(false),
     };
     for (source, failed) in &still_bad {
@@ -129,6 +130,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             records.seen += report.records_seen;
             records.written += report.records_written;
             records.duplicate += report.records_duplicate;
+            records.conflicting_ids += report.conflicting_ids;
             records.rejected += report.records_rejected;
             bytes_read += report.bytes;
             bytes_decompressed += report.decompressed_bytes;
@@ -177,6 +179,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     )?;
     let issues_total = shared.issues_total.load(Ordering::Relaxed);
     let issues = shared.issues.into_inner().expect("not poisoned");
+    let conflicting_ids = shared.conflicts.into_inner().expect("not poisoned");
     Ok(IngestSummary {
         run_id,
         dataset: options.dataset.clone(),
@@ -191,5 +194,6 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         dataset_rows: dataset.manifest().total_rows(),
         issues,
         issues_total,
+        conflicting_ids,
     })
 }

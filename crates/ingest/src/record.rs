@@ -9,6 +9,7 @@
 use simd_json::{Node, StaticNode};
 
 use crate::json_text::{skip, write_string, write_value};
+use crate::number_text::NumberTexts;
 use crate::schema::{
     Col, EVENT_TIME_SUBSTITUTES, FieldSpec, Kind, NUM_COLUMNS, RECORD_FIELDS, RESOURCE_KEYS,
 };
@@ -39,6 +40,8 @@ pub enum Slot<'a> {
 pub struct Row<'a> {
     /// One slot per column, in [`crate::schema::COLUMNS`] order.
     pub slots: [Slot<'a>; NUM_COLUMNS],
+    /// The texts of the record's marked numbers, for its JSON slots.
+    pub numbers: &'a NumberTexts,
 }
 
 impl<'a> Row<'a> {
@@ -141,15 +144,11 @@ impl Unmapped {
     }
 }
 
-/// The spec of `key`. Records list their keys in one order nearly always, and the spec
-/// follows that order, so the search starts after the last match (`hint`); this turns a
-/// linear search per key into one or two comparisons for typical records.
+/// The position of `key` in `specs`. Records list their keys in one order nearly always,
+/// and the spec follows that order, so the search starts after the last match (`hint`);
+/// this turns a linear search per key into one or two comparisons for typical records.
 #[inline]
-fn find_field(
-    specs: &'static [FieldSpec],
-    key: &str,
-    hint: &mut usize,
-) -> Option<&'static FieldSpec> {
+fn find_field(specs: &'static [FieldSpec], key: &str, hint: &mut usize) -> Option<usize> {
     let start = (*hint).min(specs.len());
     // Optional keys that are absent only move the match a few entries ahead.
     let found = match specs[start..].iter().position(|f| f.key == key) {
@@ -157,7 +156,51 @@ fn find_field(
         None => specs[..start].iter().position(|f| f.key == key)?,
     };
     *hint = found + 1;
-    Some(&specs[found])
+    Some(found)
+}
+
+/// Repeated keys in one object. JSON leaves them undefined; trailscope takes the last
+/// value, as JavaScript, Python and most JSON readers do (RFC 8259, section 4), and
+/// applies that one rule to the columns, `unmapped` and export alike.
+#[derive(Debug, Default)]
+struct KeysSeen<'a> {
+    /// Bit `i` set: the spec's field `i` was seen.
+    known: u128,
+    /// Keys outside the spec (few in any record).
+    other: Vec<&'a str>,
+}
+
+impl<'a> KeysSeen<'a> {
+    /// Notes a key; returns whether it was seen before in this object.
+    fn repeated(&mut self, field: Option<usize>, key: &'a str) -> bool {
+        match field {
+            Some(index) if index < 128 => {
+                let bit = 1u128 << index;
+                let seen = self.known & bit != 0;
+                self.known |= bit;
+                seen
+            }
+            _ => {
+                let seen = self.other.contains(&key);
+                if !seen {
+                    self.other.push(key);
+                }
+                seen
+            }
+        }
+    }
+}
+
+/// Whether a later member of the same object (`members_after` more, the next at
+/// `next`) has the key `key`: under last-wins, this member is then not the value.
+fn superseded(nodes: &[Node<'_>], key: &str, mut next: usize, members_after: usize) -> bool {
+    for _ in 0..members_after {
+        if key_at(nodes, next) == key {
+            return true;
+        }
+        next = skip(nodes, next + 1);
+    }
+    false
 }
 
 /// Reusable state for mapping records; one per worker thread.
@@ -166,6 +209,10 @@ pub struct RecordMapper {
     unmapped: Unmapped,
     path: Vec<&'static str>,
     scratch: String,
+    /// The walk met a repeated key: the record is mapped again, taking last values.
+    repeated_key: bool,
+    /// This walk keeps only the last member of each key.
+    last_wins: bool,
 }
 
 impl RecordMapper {
@@ -173,22 +220,47 @@ impl RecordMapper {
     ///
     /// The caller sets provenance (`source_file`, `record_index`). `unmapped` is set last,
     /// from this mapper's buffer, so the row borrows the mapper too.
-    pub fn map<'a>(&'a mut self, nodes: &[Node<'a>]) -> Row<'a> {
+    pub fn map<'a>(&'a mut self, nodes: &[Node<'a>], numbers: &'a NumberTexts) -> Row<'a> {
+        self.last_wins = false;
+        self.repeated_key = false;
+        let mut row = self.walk(nodes, numbers);
+        if self.repeated_key {
+            // Rare (hand-edited or hostile input): walk again, skipping superseded members.
+            self.last_wins = true;
+            row = self.walk(nodes, numbers);
+        }
+        if let Some(text) = self.unmapped.finish() {
+            row.set(Col::Unmapped, Slot::Str(text));
+        }
+        row
+    }
+
+    /// One walk over the record; `unmapped` is left open.
+    fn walk<'a>(&mut self, nodes: &[Node<'a>], numbers: &'a NumberTexts) -> Row<'a> {
         self.unmapped.clear();
         self.path.clear();
         let mut row = Row {
             slots: [Slot::Empty; NUM_COLUMNS],
+            numbers,
         };
         let mut substitute: Option<(&'static str, &'a str)> = None;
         if let Some(Node::Object { len, .. }) = nodes.first() {
             let mut at = 1;
             let mut hint = 0;
-            for _ in 0..*len {
+            let mut seen = KeysSeen::default();
+            for member in 0..*len {
                 let key = key_at(nodes, at);
                 let value = at + 1;
                 at = skip(nodes, value);
-                match find_field(RECORD_FIELDS, key, &mut hint) {
-                    Some(field) => self.map_field(nodes, field, key, value, &mut row),
+                if self.last_wins && superseded(nodes, key, at, len - member - 1) {
+                    continue;
+                }
+                let field = find_field(RECORD_FIELDS, key, &mut hint);
+                self.repeated_key |= !self.last_wins && seen.repeated(field, key);
+                match field {
+                    Some(field) => {
+                        self.map_field(nodes, &RECORD_FIELDS[field], key, value, &mut row)
+                    }
                     None => {
                         if let (Some(name), Node::String(text)) = (
                             EVENT_TIME_SUBSTITUTES.iter().find(|s| **s == key),
@@ -196,7 +268,7 @@ impl RecordMapper {
                         ) {
                             substitute = substitute.or(Some((name, text)));
                         }
-                        self.unmap(nodes, key, value);
+                        self.unmap(nodes, numbers, key, value);
                     }
                 }
             }
@@ -208,15 +280,12 @@ impl RecordMapper {
             row.set(Col::EventTime, Slot::Time(micros));
             row.set(Col::EventTimeSubstitute, Slot::Str(name));
         }
-        if let Some(text) = self.unmapped.finish() {
-            row.set(Col::Unmapped, Slot::Str(text));
-        }
         row
     }
 
-    fn unmap(&mut self, nodes: &[Node<'_>], key: &str, value: usize) {
+    fn unmap(&mut self, nodes: &[Node<'_>], numbers: &NumberTexts, key: &str, value: usize) {
         let out = self.unmapped.member(&self.path, key);
-        write_value(nodes, value, out);
+        write_value(nodes, numbers, value, out);
     }
 
     fn map_field<'a>(
@@ -234,21 +303,27 @@ impl RecordMapper {
                     self.path.push(field.key);
                     let mut at = value + 1;
                     let mut hint = 0;
-                    for _ in 0..len {
+                    let mut seen = KeysSeen::default();
+                    for member in 0..len {
                         let inner_key = key_at(nodes, at);
                         let inner_value = at + 1;
                         at = skip(nodes, inner_value);
-                        match find_field(spec, inner_key, &mut hint) {
+                        if self.last_wins && superseded(nodes, inner_key, at, len - member - 1) {
+                            continue;
+                        }
+                        let inner = find_field(spec, inner_key, &mut hint);
+                        self.repeated_key |= !self.last_wins && seen.repeated(inner, inner_key);
+                        match inner {
                             Some(inner) => {
-                                self.map_field(nodes, inner, inner_key, inner_value, row)
+                                self.map_field(nodes, &spec[inner], inner_key, inner_value, row)
                             }
-                            None => self.unmap(nodes, inner_key, inner_value),
+                            None => self.unmap(nodes, row.numbers, inner_key, inner_value),
                         }
                     }
                     self.path.pop();
                 }
                 // An empty object, or not an object at all: kept as is.
-                _ => self.unmap(nodes, key, value),
+                _ => self.unmap(nodes, row.numbers, key, value),
             }
             return;
         }
@@ -262,8 +337,8 @@ impl RecordMapper {
             Kind::Object(_) => unreachable!(),
         };
         if !matches!(row.get(col), Slot::Empty) {
-            // A repeated key: the column keeps the first, `unmapped` the later one.
-            self.unmap(nodes, key, value);
+            // Two keys for one column (never after a last-wins walk): keep both values.
+            self.unmap(nodes, row.numbers, key, value);
             return;
         }
         let slot = match (&field.kind, node) {
@@ -283,7 +358,7 @@ impl RecordMapper {
                     format_timestamp_micros(micros, &mut self.scratch);
                     if self.scratch != text {
                         // Typed for queries, and the original text kept for export.
-                        self.unmap(nodes, key, value);
+                        self.unmap(nodes, row.numbers, key, value);
                     }
                     Slot::Time(micros)
                 }
@@ -292,7 +367,7 @@ impl RecordMapper {
             _ => Slot::Empty,
         };
         if matches!(slot, Slot::Empty) {
-            self.unmap(nodes, key, value);
+            self.unmap(nodes, row.numbers, key, value);
         } else {
             row.set(col, slot);
         }
@@ -345,7 +420,7 @@ mod tests {
         let mut bytes = text.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut mapper = RecordMapper::default();
-        let row = mapper.map(&tape.0);
+        let row = mapper.map(&tape.0, &[]);
         check(&row);
     }
 
@@ -391,7 +466,7 @@ mod tests {
                "userIdentity":{"type":"IAMUser","sessionContext":{"sessionIssuer":{},"extra":2},"type":"dup"},
                "eventTime":"2020-09-14T01:19:40.5Z","resources":[{"ARN":"a","other":1}]}"#,
             |row| {
-                assert_eq!(row.str(Col::UserIdentityType), Some("IAMUser"));
+                assert_eq!(row.str(Col::UserIdentityType), Some("dup"));
                 assert!(matches!(row.get(Col::ReadOnly), Slot::Empty));
                 assert!(matches!(row.get(Col::Resources), Slot::Empty));
                 assert!(matches!(row.get(Col::EventTime), Slot::Time(_)));
@@ -401,7 +476,7 @@ mod tests {
                         "newField": {"x": 1},
                         "responseElements": null,
                         "readOnly": "yes",
-                        "userIdentity": {"sessionContext": {"sessionIssuer": {}, "extra": 2}, "type": "dup"},
+                        "userIdentity": {"sessionContext": {"sessionIssuer": {}, "extra": 2}},
                         "eventTime": "2020-09-14T01:19:40.5Z",
                         "resources": [{"ARN": "a", "other": 1}],
                     })
@@ -443,6 +518,36 @@ mod tests {
             r#"{"eventVersion":"1.07","eventType":"AwsCloudTrailInsight"}"#,
             |row| {
                 assert!(row.is_cloudtrail());
+            },
+        );
+    }
+
+    #[test]
+    fn repeated_keys_take_the_last_value_everywhere() {
+        map_json(
+            r#"{"eventVersion":"1.08","eventName":"A","userIdentity":{"type":"IAMUser","type":"Root"}}"#,
+            |row| {
+                assert_eq!(row.str(Col::UserIdentityType), Some("Root"));
+                assert!(matches!(row.get(Col::Unmapped), Slot::Empty));
+            },
+        );
+        // The second object replaces the first whole: nothing of the first is merged in.
+        map_json(
+            r#"{"eventVersion":"1.08","eventName":"A","x":1,"userIdentity":{"type":"IAMUser","userName":"u"},
+               "x":2,"userIdentity":{"type":"Root"},"eventName":"B"}"#,
+            |row| {
+                assert_eq!(row.str(Col::UserIdentityType), Some("Root"));
+                assert_eq!(row.str(Col::UserIdentityUserName), None);
+                assert_eq!(row.str(Col::EventName), Some("B"));
+                assert_eq!(unmapped(row), serde_json::json!({"x": 2}));
+            },
+        );
+        // A later value that a column cannot hold still replaces the earlier one.
+        map_json(
+            r#"{"eventVersion":"1.08","eventName":"A","userIdentity":{"type":"IAMUser"},"userIdentity":"gone"}"#,
+            |row| {
+                assert_eq!(row.str(Col::UserIdentityType), None);
+                assert_eq!(unmapped(row), serde_json::json!({"userIdentity": "gone"}));
             },
         );
     }

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::sink::WriterOptions;
 
-/// Deepest JSON nesting accepted in a record, the record's own object included. Export
-/// reads the `unmapped` column back with serde_json, whose default limit refuses a 128th
-/// level (simd-json would take it): ingest uses the same limit, so that every stored
-/// record can be exported again.
+/// Deepest JSON nesting accepted in a record, the record's own object included. serde_json
+/// (and the readers built on it, such as the SQL JSON functions and
+/// [`crate::export::ExportedRecord::value`]) refuses a 128th level, where simd-json would
+/// take it: ingest uses the same limit, so that every stored record can be read again.
 pub const MAX_DEPTH: usize = 127;
 
 /// What to ingest and how.
@@ -75,6 +75,10 @@ pub trait Observer: Sync {
     fn on_file(&self, _report: &FileReport) {}
     /// Called for each input problem, as it is found.
     fn on_issue(&self, _issue: &InputIssue) {}
+    /// Called for each record stored though another record with its `eventID` (and
+    /// recipient account) was stored before: not a problem, since both are kept, but an
+    /// oddity worth naming.
+    fn on_conflicting_id(&self, _conflict: &InputIssue) {}
 }
 
 /// An observer that ignores everything.
@@ -99,6 +103,8 @@ pub struct FileReport {
     pub records_written: u64,
     /// Records dropped as duplicates.
     pub records_duplicate: u64,
+    /// Of the records written: those whose `eventID` another stored record has too.
+    pub conflicting_ids: u64,
     /// Records rejected.
     pub records_rejected: u64,
     /// Whether the file could not be read to its end.
@@ -139,8 +145,12 @@ pub struct RecordCounts {
     pub seen: u64,
     /// Records written to the dataset.
     pub written: u64,
-    /// Records already in the dataset (or earlier in this run), not written again.
+    /// Records already in the dataset (or earlier in this run), not written again: the
+    /// same event and the same record text.
     pub duplicate: u64,
+    /// Of `written`: records whose `eventID` (with recipient account) a different record
+    /// stored before has too. Both are kept.
+    pub conflicting_ids: u64,
     /// Records that are not valid CloudTrail records.
     pub rejected: u64,
     /// Written records whose time came from a substitute field (no `eventTime`).
@@ -178,6 +188,9 @@ pub struct IngestSummary {
     pub issues: Vec<InputIssue>,
     /// Number of input problems in all.
     pub issues_total: u64,
+    /// Records written though their `eventID` was already stored for a different record
+    /// (the first [`MAX_ISSUES_KEPT`]; all are counted in `records.conflicting_ids`).
+    pub conflicting_ids: Vec<InputIssue>,
 }
 
 /// Issues kept in the summary; all are counted and passed to the observer.

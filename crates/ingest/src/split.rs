@@ -31,6 +31,8 @@ pub enum Piece {
         start: usize,
         /// Length of the record in bytes.
         len: usize,
+        /// Whether whitespace appears outside its strings (it is not minified).
+        spaced: bool,
     },
     /// A value that cannot be a record; it still has an index and is accounted for.
     Bad {
@@ -88,6 +90,8 @@ struct Scan {
     oversized: bool,
     /// Bytes dropped from an oversized value.
     dropped: u64,
+    /// Whitespace was seen outside strings.
+    spaced: bool,
 }
 
 enum Step {
@@ -259,6 +263,12 @@ impl<R: Read> RecordSplitter<R> {
             }
             b',' => {
                 self.start += 1;
+                // A second `Records` array (a repeated key): its records are read too,
+                // never skipped unseen.
+                if self.skip_whitespace()?.is_some() && self.records_array_among_members(0)? {
+                    self.mode = Mode::Array { envelope: true };
+                    return Ok(());
+                }
                 for expect_colon in [true, false] {
                     if self.skip_whitespace()?.is_none() {
                         return Err(SplitError::Truncated("the file's top-level object"));
@@ -318,7 +328,12 @@ impl<R: Read> RecordSplitter<R> {
                 let start = self.start;
                 self.start += len;
                 if self.buf[start] == b'{' {
-                    Piece::Record { index, start, len }
+                    Piece::Record {
+                        index,
+                        start,
+                        len,
+                        spaced: scan.spaced,
+                    }
                 } else {
                     Piece::Bad {
                         index,
@@ -400,43 +415,94 @@ impl<R: Read> RecordSplitter<R> {
         }
     }
 
-    /// Whether the object at `start` is `{"Records": [` or `{"Events": [`; if so, consumes
-    /// up to and including the `[`.
+    /// Whether the object at `start` is an envelope, `{..., "Records": [` or
+    /// `{..., "Events": [`, with the array under any member (keys may be escaped); if so,
+    /// consumes up to and including the `[`. Members before the array are skipped. A key
+    /// that only records have (`eventVersion`, ...) settles it as a record at once, so
+    /// JSON Lines pay one key per line.
     fn envelope_array_start(&mut self) -> Result<bool, SplitError> {
-        while self.end - self.start < PEEK && !self.eof {
+        self.records_array_among_members(1)
+    }
+
+    /// Looks through the members from offset `at` for a `Records`/`Events` array (see
+    /// [`Self::envelope_array_start`]).
+    fn records_array_among_members(&mut self, mut at: usize) -> Result<bool, SplitError> {
+        loop {
+            let Some(key_at) = self.skip_whitespace_at(at)? else {
+                return Ok(false);
+            };
+            if self.buf[self.start + key_at] != b'"' {
+                return Ok(false);
+            }
+            let Some(key_len) = self.value_len_at(key_at)? else {
+                return Ok(false);
+            };
+            let key = classify_key(&self.buf[self.start + key_at..self.start + key_at + key_len]);
+            let Some(colon) = self.skip_whitespace_at(key_at + key_len)? else {
+                return Ok(false);
+            };
+            if self.buf[self.start + colon] != b':' {
+                return Ok(false);
+            }
+            let Some(value_at) = self.skip_whitespace_at(colon + 1)? else {
+                return Ok(false);
+            };
+            let is_array = self.buf[self.start + value_at] == b'[';
+            match key {
+                TopKey::RecordsArray if is_array => {
+                    self.start += value_at + 1;
+                    return Ok(true);
+                }
+                TopKey::RecordMember | TopKey::Invalid => return Ok(false),
+                TopKey::RecordsArray | TopKey::Other => {}
+            }
+            let Some(value_len) = self.value_len_at(value_at)? else {
+                return Ok(false);
+            };
+            let Some(next) = self.skip_whitespace_at(value_at + value_len)? else {
+                return Ok(false);
+            };
+            if self.buf[self.start + next] != b',' || next >= self.max_record {
+                return Ok(false);
+            }
+            at = next + 1;
+        }
+    }
+
+    /// The offset (from `start`) of the first non-whitespace byte at or after `at`.
+    fn skip_whitespace_at(&mut self, mut at: usize) -> Result<Option<usize>, SplitError> {
+        loop {
+            while self.start + at < self.end {
+                if !self.buf[self.start + at].is_ascii_whitespace() {
+                    return Ok(Some(at));
+                }
+                at += 1;
+            }
+            if self.eof {
+                return Ok(None);
+            }
             self.fill()?;
         }
-        let data = &self.buf[self.start..self.end];
-        let mut at = 1;
-        let skip_ws = |at: &mut usize| {
-            while *at < data.len() && data[*at].is_ascii_whitespace() {
-                *at += 1;
+    }
+
+    /// The length of the complete value at offset `at` from `start`, without consuming
+    /// it; `None` when it is broken, cut off or larger than the record limit.
+    fn value_len_at(&mut self, at: usize) -> Result<Option<usize>, SplitError> {
+        let mut scan = Scan::default();
+        loop {
+            match scan_step(&self.buf[self.start + at..self.end], &mut scan, false) {
+                Step::Complete(len) => return Ok(Some(len)),
+                Step::Broken(..) => return Ok(None),
+                Step::More => {}
             }
-        };
-        skip_ws(&mut at);
-        if data.get(at) != Some(&b'"') {
-            return Ok(false);
+            if self.eof {
+                return Ok(scan.primitive.then_some(scan.pos));
+            }
+            if at + scan.pos >= self.max_record {
+                return Ok(None);
+            }
+            self.fill()?;
         }
-        let key_start = at + 1;
-        let Some(key_len) = data[key_start..].iter().position(|&b| b == b'"') else {
-            return Ok(false);
-        };
-        let key = &data[key_start..key_start + key_len];
-        if key != b"Records" && key != b"Events" {
-            return Ok(false);
-        }
-        at = key_start + key_len + 1;
-        skip_ws(&mut at);
-        if data.get(at) != Some(&b':') {
-            return Ok(false);
-        }
-        at += 1;
-        skip_ws(&mut at);
-        if data.get(at) != Some(&b'[') {
-            return Ok(false);
-        }
-        self.start += at + 1;
-        Ok(true)
     }
 
     /// Whether a line that starts a JSON object follows within the next [`PEEK`] bytes.
@@ -580,11 +646,55 @@ fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
             b'\n' if top_level && data.get(scan.pos + 1) == Some(&b'{') => {
                 return Step::Broken(scan.pos, "unbalanced braces (corrupt JSON line)");
             }
+            b' ' | b'\n' | b'\t' | b'\r' => scan.spaced = true,
             _ => {}
         }
         scan.pos += 1;
     }
     Step::More
+}
+
+/// What a key of a top-level object says about the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TopKey {
+    /// `Records` or `Events`: the envelope's array, if its value is one.
+    RecordsArray,
+    /// A member of CloudTrail records (or Event history items): a record, not an envelope.
+    RecordMember,
+    Other,
+    /// Not a valid string literal.
+    Invalid,
+}
+
+/// Classifies the JSON string literal `literal` (with its quotes; escapes decoded).
+fn classify_key(literal: &[u8]) -> TopKey {
+    let Some(inner) = literal.get(1..literal.len().saturating_sub(1).max(1)) else {
+        return TopKey::Invalid;
+    };
+    let decoded: String;
+    let key = if inner.contains(&b'\\') {
+        match serde_json::from_slice::<String>(literal) {
+            Ok(text) => {
+                decoded = text;
+                decoded.as_str()
+            }
+            Err(_) => return TopKey::Invalid,
+        }
+    } else {
+        match std::str::from_utf8(inner) {
+            Ok(text) => text,
+            Err(_) => return TopKey::Invalid,
+        }
+    };
+    if matches!(key, "Records" | "Events") {
+        TopKey::RecordsArray
+    } else if crate::schema::RECORD_FIELDS.iter().any(|f| f.key == key)
+        || matches!(key, "EventId" | "CloudTrailEvent")
+    {
+        TopKey::RecordMember
+    } else {
+        TopKey::Other
+    }
 }
 
 /// The start of a value, for error messages.
@@ -617,7 +727,9 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match splitter.next_piece() {
-                Ok(Some(Piece::Record { index, start, len })) => {
+                Ok(Some(Piece::Record {
+                    index, start, len, ..
+                })) => {
                     let text = String::from_utf8_lossy(&splitter.buffer_mut()[start..start + len]);
                     out.push(format!("{index}:{text}"));
                 }
@@ -744,5 +856,27 @@ mod tests {
         let (records, err) = split(r#"{"Records":[{"a":1}] x"#);
         assert_eq!(records.len(), 1);
         assert!(err.unwrap().contains("unexpected 'x'"));
+    }
+
+    #[test]
+    fn envelope_array_under_any_member() {
+        for text in [
+            r#"{"foo":1,"Records":[{"a":1},{"a":2},{"a":3}]}"#,
+            r#"{"NextToken":"x","bar":{"Records":[9]},"Events":[{"a":1},{"a":2},{"a":3}]}"#,
+            r#"{ "\u0052ecords" : [{"a":1},{"a":2},{"a":3}] }"#,
+            r#"{"Records":[{"a":1}],"Records":[{"a":2},{"a":3}]}"#,
+        ] {
+            let (records, err) = split(text);
+            assert_eq!(records.len(), 3, "{text}: {records:?}");
+            assert!(
+                records.iter().all(|r| r.contains(r#"{"a":"#)),
+                "{records:?}"
+            );
+            assert_eq!(err, None, "{text}");
+        }
+        // A record is not an envelope, even one with a `Records` member after its own keys.
+        let (records, _) = split(r#"{"eventVersion":"1.08","Records":[{"a":1}]}"#);
+        assert_eq!(records.len(), 1);
+        assert!(records[0].starts_with(r#"0:{"eventVersion""#));
     }
 }

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flate2::read::MultiGzDecoder;
-use simd_json::{Buffers, Node, Tape};
+use simd_json::{Buffers, ErrorType, Node, Tape};
 
-use crate::dedupe::{KeyLog, SeenEvents, event_key};
+use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
 use crate::discover::InputFile;
 use crate::error::Result;
 use crate::inflate::{ExpansionLimit, Inflater};
+use crate::number_text::{NumberTexts, mark_nodes, rewrite};
 use crate::record::{RecordMapper, Slot};
 use crate::run::{
     FileReport, IngestOptions, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT, Observer, RecordCounts,
@@ -34,6 +35,7 @@ pub(crate) struct Shared<'a> {
     pub(crate) run_id: &'a str,
     pub(crate) issues: Mutex<Vec<InputIssue>>,
     pub(crate) issues_total: AtomicU64,
+    pub(crate) conflicts: Mutex<Vec<InputIssue>>,
     pub(crate) stop: AtomicBool,
 }
 
@@ -50,6 +52,22 @@ impl Shared<'_> {
         let mut issues = self.issues.lock().expect("not poisoned");
         if issues.len() < MAX_ISSUES_KEPT {
             issues.push(issue);
+        }
+    }
+}
+
+impl Shared<'_> {
+    /// Reports a record stored though its `eventID` was already stored for another one.
+    pub(crate) fn conflict(&self, file: &str, record: u64, message: String) {
+        let conflict = InputIssue {
+            file: file.to_string(),
+            record: Some(record),
+            message,
+        };
+        self.observer.on_conflicting_id(&conflict);
+        let mut conflicts = self.conflicts.lock().expect("not poisoned");
+        if conflicts.len() < MAX_ISSUES_KEPT {
+            conflicts.push(conflict);
         }
     }
 }
@@ -92,9 +110,13 @@ impl FileContext<'_, '_> {
 /// What became of one record.
 enum Stored {
     Written,
+    /// Written, though another record with its `eventID` was stored before.
+    WrittenConflictingId,
     Duplicate,
     /// Not stored, for this reason.
     Rejected(String),
+    /// Not parsed: a number simd-json cannot hold (parsed again with it kept as text).
+    NumberTooLarge(String),
 }
 
 /// Where a worker's parsed records go: mapped onto the columns, deduplicated, appended to
@@ -115,6 +137,13 @@ pub(crate) struct Worker {
     tape: Option<Tape<'static>>,
     /// An Event history record, unwrapped from its `CloudTrailEvent` string.
     inner_record: Vec<u8>,
+    /// A gzipped file's bytes, read whole for the one-shot inflate.
+    compressed: Vec<u8>,
+    numbers: NumberScratch,
+    /// The content hash of the record being stored ([`EventKey::content_of`]).
+    content: u64,
+    /// A spaced record's text without its whitespace, for its content hash.
+    minified: Vec<u8>,
     split_buffer: Vec<u8>,
     inflater: Inflater,
 }
@@ -138,6 +167,10 @@ impl Worker {
             buffers: Buffers::with_max_depth(1 << 16, MAX_DEPTH),
             tape: None,
             inner_record: Vec::new(),
+            compressed: Vec::new(),
+            numbers: NumberScratch::default(),
+            content: 0,
+            minified: Vec::new(),
             split_buffer: Vec::new(),
             inflater: Inflater::default(),
         })
@@ -184,53 +217,89 @@ impl Worker {
             context.fail("not a regular file (a FIFO, socket or device): not read".into());
             return Ok(());
         }
+        // Files are read, never mapped: a file truncated while it is read (a sync in
+        // progress) then ends early and is reported, where a map would raise SIGBUS.
         let opened = File::open(&context.file.path).and_then(|f| {
             let len = f.metadata()?.len();
-            if len == 0 {
-                return Ok(None);
-            }
-            // SAFETY: the map is read-only and lives only during this call; a trail file
-            // being truncated under us is the one hazard, as for every mmap reader.
-            unsafe { memmap2::Mmap::map(&f) }.map(Some)
+            Ok((f, len))
         });
-        let map = match opened {
-            Ok(Some(map)) => map,
-            Ok(None) => {
+        let (mut file, len) = match opened {
+            Ok((_, 0)) => {
                 context.fail("empty file (no records)".into());
                 return Ok(());
             }
+            Ok(opened) => opened,
             Err(e) => {
                 context.fail(format!("cannot read: {e}"));
                 return Ok(());
             }
         };
-        context.report.bytes = map.len() as u64;
-        let data: &[u8] = &map;
+        let mut magic = [0u8; 2];
+        let prefix_len = match read_prefix(&mut file, &mut magic) {
+            Ok(read) => read,
+            Err(e) => {
+                context.fail(format!("cannot read: {e}"));
+                return Ok(());
+            }
+        };
+        context.report.bytes = len;
+        let prefix = &magic[..prefix_len];
+        let gzipped = prefix == [0x1f, 0x8b];
         let options = context.shared.options;
         let max_record = options.max_record_bytes;
         // One buffer per worker: the whole-file inflate writes into it and the splitter
         // then works on it in place, so the JSON is never copied.
         let buffer = std::mem::take(&mut self.split_buffer);
-        if !data.starts_with(&[0x1f, 0x8b]) {
-            let splitter = RecordSplitter::with_buffer(data, max_record, buffer);
-            return self.split_file(splitter, context);
+        if !gzipped {
+            let reader = prefix.chain(file);
+            return self.split_file(
+                RecordSplitter::with_buffer(reader, max_record, buffer),
+                context,
+            );
         }
-        let limit = (data.len() as u64)
-            .saturating_mul(options.max_expansion_ratio)
-            .max(1 << 20);
-        let mut buffer = buffer;
-        if let Some(len) = self.inflater.inflate(data, limit, &mut buffer) {
-            let splitter = RecordSplitter::over_buffer(buffer, len, max_record);
-            self.split_file(splitter, context)
-        } else {
+        let limit = len.saturating_mul(options.max_expansion_ratio).max(1 << 20);
+        if len > WHOLE_FILE_LIMIT {
+            // Larger than any trail file: streamed, in bounded memory.
             let reader = ExpansionLimit {
-                inner: MultiGzDecoder::new(data),
+                inner: MultiGzDecoder::new(std::io::BufReader::new(prefix.chain(file))),
                 remaining: limit,
                 ratio: options.max_expansion_ratio,
             };
-            let splitter = RecordSplitter::with_buffer(reader, max_record, buffer);
-            self.split_file(splitter, context)
+            return self.split_file(
+                RecordSplitter::with_buffer(reader, max_record, buffer),
+                context,
+            );
         }
+        let mut compressed = std::mem::take(&mut self.compressed);
+        compressed.clear();
+        compressed.extend_from_slice(prefix);
+        if let Err(e) = file.read_to_end(&mut compressed) {
+            self.compressed = compressed;
+            self.split_buffer = buffer;
+            context.fail(format!("cannot read: {e}"));
+            return Ok(());
+        }
+        context.report.bytes = compressed.len() as u64;
+        let mut buffer = buffer;
+        let result = if let Some(inflated) = self.inflater.inflate(&compressed, limit, &mut buffer)
+        {
+            self.split_file(
+                RecordSplitter::over_buffer(buffer, inflated, max_record),
+                context,
+            )
+        } else {
+            let reader = ExpansionLimit {
+                inner: MultiGzDecoder::new(&compressed[..]),
+                remaining: limit,
+                ratio: options.max_expansion_ratio,
+            };
+            self.split_file(
+                RecordSplitter::with_buffer(reader, max_record, buffer),
+                context,
+            )
+        };
+        self.compressed = compressed;
+        result
     }
 
     /// Feeds every record of one file to [`Self::record`], then takes the buffer back.
@@ -241,9 +310,14 @@ impl Worker {
     ) -> Result<()> {
         loop {
             match splitter.next_piece() {
-                Ok(Some(Piece::Record { index, start, len })) => {
+                Ok(Some(Piece::Record {
+                    index,
+                    start,
+                    len,
+                    spaced,
+                })) => {
                     let bytes = &mut splitter.buffer_mut()[start..];
-                    self.record(bytes, len, index, context)?;
+                    self.record(bytes, len, spaced, index, context)?;
                 }
                 Ok(Some(Piece::Bad { index, reason })) => {
                     context.report.records_seen += 1;
@@ -274,20 +348,56 @@ impl Worker {
         &mut self,
         bytes: &mut [u8],
         len: usize,
+        spaced: bool,
         index: u64,
         context: &mut FileContext<'_, '_>,
     ) -> Result<()> {
         context.report.records_seen += 1;
+        // The content hash is taken from the text, before the in-place parse changes it.
+        self.content = if spaced {
+            EventKey::content_of_spaced(&bytes[..len], &mut self.minified)
+        } else {
+            EventKey::content_of(&bytes[..len])
+        };
+        // simd-json rewrites strings in place only to unescape them: a record without a
+        // backslash is still intact after a failed parse, the others are copied first.
+        let escaped = memchr::memchr(b'\\', &bytes[..len]).is_some();
+        self.numbers.start(escaped.then_some(&bytes[..len]));
+        let mut stored = self.parse_once(bytes, len, index, context);
+        if let Ok(Stored::NumberTooLarge(message)) = &stored {
+            let message = message.clone();
+            stored = match self.numbers.rewrite_over(bytes, len) {
+                Some(rewritten_len) => self.parse_once(bytes, rewritten_len, index, context),
+                None => Ok(Stored::Rejected(message)),
+            };
+        }
+        match stored? {
+            Stored::Written => context.report.records_written += 1,
+            Stored::WrittenConflictingId => {
+                context.report.records_written += 1;
+                context.report.conflicting_ids += 1;
+            }
+            Stored::Duplicate => context.report.records_duplicate += 1,
+            Stored::Rejected(message) | Stored::NumberTooLarge(message) => {
+                context.reject(index, message)
+            }
+        }
+        Ok(())
+    }
+
+    /// One parse-and-store attempt with the worker's tape.
+    fn parse_once(
+        &mut self,
+        bytes: &mut [u8],
+        len: usize,
+        index: u64,
+        context: &FileContext<'_, '_>,
+    ) -> Result<Stored> {
         let mut tape: Tape<'_> = self.tape.take().unwrap_or_else(Tape::null).reset();
         let stored = self.parse_and_store(&mut tape, bytes, len, index, context);
         // The one exit: the tape goes back for the next record whatever happened.
         self.tape = Some(tape.reset());
-        match stored? {
-            Stored::Written => context.report.records_written += 1,
-            Stored::Duplicate => context.report.records_duplicate += 1,
-            Stored::Rejected(message) => context.reject(index, message),
-        }
-        Ok(())
+        stored
     }
 
     /// Parses one record (unwrapping an Event history item) into `tape` and stores it.
@@ -299,25 +409,54 @@ impl Worker {
         index: u64,
         context: &FileContext<'_, '_>,
     ) -> Result<Stored> {
-        if let Err(e) = simd_json::fill_tape_padded(bytes, len, &mut self.buffers, tape) {
-            return Ok(Stored::Rejected(format!("invalid JSON: {e}")));
+        match simd_json::fill_tape_padded(bytes, len, &mut self.buffers, tape) {
+            Err(e) if *e.error() == ErrorType::InvalidNumber && self.numbers.texts.is_empty() => {
+                return Ok(Stored::NumberTooLarge(format!("invalid JSON: {e}")));
+            }
+            Err(e) => return Ok(Stored::Rejected(format!("invalid JSON: {e}"))),
+            Ok(()) => self.numbers.mark(tape),
         }
         // Event history (`lookup-events`) wraps the record as a JSON string.
         let Some(inner) = cloudtrail_event_string(&tape.0) else {
-            return self.store.store(tape, index, context);
+            return self
+                .store
+                .store(tape, &self.numbers.texts, self.content, index, context);
         };
         self.inner_record.clear();
         self.inner_record.extend_from_slice(inner.as_bytes());
         let inner_len = self.inner_record.len();
         self.inner_record.resize(inner_len + PADDING, 0);
+        self.content = EventKey::content_of_spaced(inner.as_bytes(), &mut self.minified);
+        self.numbers.start(Some(inner.as_bytes()));
         let mut inner_tape = std::mem::replace(tape, Tape::null()).reset();
-        let stored = match simd_json::fill_tape_padded(
+        let mut parsed = simd_json::fill_tape_padded(
             &mut self.inner_record,
             inner_len,
             &mut self.buffers,
             &mut inner_tape,
-        ) {
-            Ok(()) => self.store.store(&inner_tape, index, context),
+        );
+        if matches!(&parsed, Err(e) if *e.error() == ErrorType::InvalidNumber) {
+            inner_tape = inner_tape.reset();
+            if let Some(rewritten_len) =
+                self.numbers.rewrite_over(&mut self.inner_record, inner_len)
+            {
+                parsed = simd_json::fill_tape_padded(
+                    &mut self.inner_record,
+                    rewritten_len,
+                    &mut self.buffers,
+                    &mut inner_tape,
+                );
+                self.numbers.mark(&mut inner_tape);
+            }
+        }
+        let stored = match parsed {
+            Ok(()) => self.store.store(
+                &inner_tape,
+                &self.numbers.texts,
+                self.content,
+                index,
+                context,
+            ),
             Err(e) => Ok(Stored::Rejected(format!(
                 "invalid JSON in CloudTrailEvent: {e}"
             ))),
@@ -332,6 +471,8 @@ impl RecordStore {
     fn store(
         &mut self,
         tape: &Tape<'_>,
+        numbers: &NumberTexts,
+        content: u64,
         index: u64,
         context: &FileContext<'_, '_>,
     ) -> Result<Stored> {
@@ -341,7 +482,7 @@ impl RecordStore {
             ));
         }
         let nodes = &tape.0;
-        let mut row = self.mapper.map(nodes);
+        let mut row = self.mapper.map(nodes, numbers);
         if !row.is_cloudtrail() {
             return Ok(Stored::Rejected(
                 "not a CloudTrail record (needs eventVersion or eventSource, and eventName, eventType or eventID)".into(),
@@ -353,14 +494,27 @@ impl RecordStore {
             Col::RecordIndex,
             Slot::Int(i32::try_from(index).unwrap_or(i32::MAX)),
         );
-        let key = event_key(
+        let key = EventKey::new(
             row.str(Col::EventId),
             row.str(Col::RecipientAccountId),
             &file.source,
             index,
+            content,
         );
-        if !context.shared.seen.insert(key) {
+        let seen = context.shared.seen.insert(key);
+        if seen == Seen::Duplicate {
             return Ok(Stored::Duplicate);
+        }
+        if seen == Seen::ConflictingId {
+            context.shared.conflict(
+                &file.source,
+                index,
+                format!(
+                    "eventID {:?} (recipient account {}) was already stored for a different record: both kept",
+                    row.str(Col::EventId).unwrap_or(""),
+                    row.str(Col::RecipientAccountId).unwrap_or("none"),
+                ),
+            );
         }
         let day = match row.get(Col::EventTime) {
             Slot::Time(micros) => Some(day_of(micros)),
@@ -373,7 +527,86 @@ impl RecordStore {
         }
         self.sink.append(day, &row, nodes)?;
         self.keys.push(key, &self.key_path)?;
-        Ok(Stored::Written)
+        Ok(match seen {
+            Seen::ConflictingId => Stored::WrittenConflictingId,
+            _ => Stored::Written,
+        })
+    }
+}
+
+/// Gzipped files up to this size are read whole and inflated in one call; larger ones
+/// (no trail file is) are streamed.
+const WHOLE_FILE_LIMIT: u64 = 256 << 20;
+
+/// Reads up to `out.len()` bytes from the start of `file`; returns how many.
+fn read_prefix(file: &mut File, out: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < out.len() {
+        match file.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Numbers simd-json cannot hold, for the record being parsed ([`crate::number_text`]).
+#[derive(Debug, Default)]
+struct NumberScratch {
+    /// The record's text before parsing, when the parse may change it in place.
+    original: Vec<u8>,
+    has_original: bool,
+    rewritten: Vec<u8>,
+    /// The texts of the marked numbers (empty for nearly every record).
+    texts: Vec<String>,
+    ordinals: Vec<usize>,
+}
+
+impl NumberScratch {
+    /// Starts a record: forgets the last one's numbers and keeps a copy of `original`.
+    fn start(&mut self, original: Option<&[u8]>) {
+        self.texts.clear();
+        self.ordinals.clear();
+        self.has_original = original.is_some();
+        if let Some(original) = original {
+            self.original.clear();
+            self.original.extend_from_slice(original);
+        }
+    }
+
+    /// After a parse failed on a number: writes the record's text over `buf`, each number
+    /// simd-json cannot hold replaced by a placeholder, and returns its new length; `None`
+    /// when no number needed it (the error is elsewhere).
+    fn rewrite_over(&mut self, buf: &mut [u8], len: usize) -> Option<usize> {
+        if !self.texts.is_empty() {
+            return None;
+        }
+        let original = if self.has_original {
+            &self.original[..]
+        } else {
+            &buf[..len]
+        };
+        if !rewrite(
+            original,
+            &mut self.rewritten,
+            &mut self.texts,
+            &mut self.ordinals,
+        ) {
+            return None;
+        }
+        // A placeholder is never longer than the number it stands for.
+        let rewritten_len = self.rewritten.len() - PADDING;
+        buf[..rewritten_len].copy_from_slice(&self.rewritten[..rewritten_len]);
+        Some(rewritten_len)
+    }
+
+    /// Marks the placeholders on a tape parsed from the rewritten text.
+    fn mark(&self, tape: &mut Tape<'_>) {
+        if !self.ordinals.is_empty() {
+            mark_nodes(&mut tape.0, &self.ordinals);
+        }
     }
 }
 

@@ -116,3 +116,57 @@ fn kill_9_at_any_time_loses_and_duplicates_nothing() {
         );
     }
 }
+
+#[test]
+fn a_file_truncated_while_it_is_read_is_reported_not_a_crash() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let padding = "x".repeat(900);
+    let records: Vec<String> = (0..40_000)
+        .map(|i| {
+            format!(
+                r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"t-{i}","eventTime":"2026-03-02T10:00:00Z","requestParameters":{{"pad":"{padding}"}}}}"#
+            )
+        })
+        .collect();
+    let text = format!("{{\"Records\":[{}]}}", records.join(","));
+    for (round, delay_ms) in [20u64, 150, 600].into_iter().enumerate() {
+        let input = tmp.path().join(format!("trail-{round}.json"));
+        std::fs::write(&input, &text).unwrap();
+        let dataset = tmp.path().join(format!("lake-{round}"));
+        let child = trailscope()
+            .args(["ingest", "-q", "-j", "1", "-o"])
+            .arg(&dataset)
+            .arg(&input)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // A sync in progress rewrites the file: it shrinks under the reader.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&input)
+            .unwrap()
+            .set_len(text.len() as u64 / 3)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "round {round}: killed by a signal: {stderr}"
+        );
+        match out.status.code() {
+            // Read before the cut: every record.
+            Some(0) => assert_eq!(event_identities(&dataset).len(), 40_000),
+            // Cut while read: named, the records before the cut kept.
+            Some(2) => {
+                assert!(stderr.contains(&format!("trail-{round}.json")), "{stderr}");
+                let kept = event_identities(&dataset).len();
+                assert!(kept > 0 && kept < 40_000, "round {round}: {kept} kept");
+            }
+            other => panic!("round {round}: exit {other:?}: {stderr}"),
+        }
+    }
+}

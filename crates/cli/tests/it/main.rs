@@ -84,9 +84,10 @@ pub fn run(args: &[&str]) -> Output {
 pub fn records(dataset: &Path) -> std::collections::BTreeMap<(String, i64), serde_json::Value> {
     let mut out = std::collections::BTreeMap::new();
     trailscope_ingest::export::for_each_record(dataset, |r| {
+        let value = r.value()?;
         let place = (r.source_file, i64::from(r.record_index));
         assert!(
-            out.insert(place.clone(), r.record).is_none(),
+            out.insert(place.clone(), value).is_none(),
             "{place:?} stored twice"
         );
         Ok(())

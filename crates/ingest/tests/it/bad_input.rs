@@ -331,3 +331,136 @@ fn json_lines_after_a_stray_first_line_are_kept() {
         has_issue(&summary, "records.jsonl", Some(0), "not a JSON object");
     }
 }
+
+fn minimal(id: &str, name: &str, extra: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"{name}","eventID":"{id}","eventTime":"2026-03-02T10:00:00Z"{extra}}}"#
+    )
+}
+
+/// The exported JSON line of `file`'s record `index`.
+fn exported_line(dataset: &std::path::Path, file: &str, index: i32) -> String {
+    let mut line = None;
+    trailscope_ingest::export::for_each_record(dataset, |r| {
+        if r.source_file.ends_with(file) && r.record_index == index {
+            line = Some(r.json);
+        }
+        Ok(())
+    })
+    .unwrap();
+    line.unwrap_or_else(|| panic!("{file} record {index} was not stored"))
+}
+
+#[test]
+fn repeated_keys_take_the_last_value_in_columns_and_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("repeated.jsonl");
+    let records = [
+        minimal(
+            "r0",
+            "A",
+            r#","userIdentity":{"type":"IAMUser","type":"Root"}"#,
+        ),
+        minimal(
+            "r1",
+            "A",
+            r#","userIdentity":{"type":"IAMUser","userName":"alice"},"userIdentity":{"type":"Root"},"x":1,"x":{"y":2}"#,
+        ),
+    ];
+    std::fs::write(&path, records.join("\n")).unwrap();
+    let dataset = tmp.path().join("lake");
+    let summary = run_ingest(std::slice::from_ref(&path), &dataset);
+    assert_eq!(summary.records.written, 2);
+    for (index, text) in records.iter().enumerate() {
+        // serde_json keeps the last value of a repeated key, as JavaScript and Python do.
+        let expected: serde_json::Value = serde_json::from_str(text).unwrap();
+        let line = exported_line(&dataset, "repeated.jsonl", index as i32);
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, expected, "{line}");
+        assert_eq!(back["userIdentity"], serde_json::json!({"type": "Root"}));
+    }
+}
+
+#[test]
+fn numbers_beyond_64_bits_keep_their_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("numbers.json");
+    let big = "123456789012345678901234567890";
+    let records = [
+        minimal(
+            "n0",
+            "PutObject",
+            &format!(r#","requestParameters":{{"big":{big},"huge":1e400,"tiny":-1e-400,"ok":[1,2.5]}}"#),
+        ),
+        // A numeric eventID, too large for 64 bits, escapes in a string beside it.
+        r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"Get\"Object","eventID":99999999999999999999999,"eventTime":"2026-03-02T10:00:00Z"}"#.to_string(),
+    ];
+    std::fs::write(&path, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let dataset = tmp.path().join("lake");
+    let summary = run_ingest(std::slice::from_ref(&path), &dataset);
+    assert_eq!(summary.records.written, 2, "{:?}", summary.issues);
+    let first = exported_line(&dataset, "numbers.json", 0);
+    assert!(
+        first.contains(&format!(
+            r#""big":{big},"huge":1e400,"tiny":-1e-400,"ok":[1,2.5]"#
+        )),
+        "{first}"
+    );
+    let second = exported_line(&dataset, "numbers.json", 1);
+    assert!(
+        second.contains(r#""eventID":99999999999999999999999"#),
+        "{second}"
+    );
+    assert!(second.contains(r#""eventName":"Get\"Object""#), "{second}");
+}
+
+#[test]
+fn only_identical_records_are_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    // A published-scenario style file: sixteen different events, every one `eventID: "1"`.
+    let scenario: Vec<String> = (0..16)
+        .map(|i| minimal("1", &format!("Step{i}"), ""))
+        .collect();
+    std::fs::write(
+        trail.join("scenario.json"),
+        format!("{{\"Records\":[{}]}}", scenario.join(",")),
+    )
+    .unwrap();
+    // Two different sign-ins sharing an id, without recipientAccountId.
+    std::fs::write(
+        trail.join("signins.jsonl"),
+        format!(
+            "{}\n{}\n",
+            minimal("s", "ConsoleLogin", r#","sourceIPAddress":"192.0.2.1""#),
+            minimal("s", "ConsoleLogin", r#","sourceIPAddress":"192.0.2.2""#)
+        ),
+    )
+    .unwrap();
+    // A real duplicate delivery: the same record, re-indented.
+    std::fs::write(
+        trail.join("again.json"),
+        format!(
+            "[\n  {}\n]",
+            minimal("1", "Step3", "").replace(',', ",\n    ")
+        ),
+    )
+    .unwrap();
+    let dataset = tmp.path().join("lake");
+    let summary = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!(summary.records.written, 18, "{summary:?}");
+    assert_eq!(summary.records.duplicate, 1);
+    assert_eq!(summary.records.conflicting_ids, 16);
+    assert_eq!(summary.conflicting_ids.len(), 16);
+    assert!(
+        summary.is_clean(),
+        "conflicting ids are kept, not input problems"
+    );
+    // Read again: every record is a duplicate now.
+    let mut options = trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone());
+    options.reread = true;
+    let again = trailscope_ingest::ingest(&options, &trailscope_ingest::Silent).unwrap();
+    assert_eq!((again.records.written, again.records.duplicate), (0, 19));
+    assert_eq!(exported(&dataset).len(), 18);
+}

@@ -64,7 +64,8 @@ pub fn run_ingest(inputs: &[PathBuf], dataset: &Path) -> IngestSummary {
 pub fn exported(dataset: &Path) -> BTreeMap<(String, i64), Value> {
     let mut out = BTreeMap::new();
     for_each_record(dataset, |r| {
-        let old = out.insert((r.source_file, i64::from(r.record_index)), r.record);
+        let value = r.value()?;
+        let old = out.insert((r.source_file, i64::from(r.record_index)), value);
         assert!(old.is_none(), "a record is stored twice");
         Ok(())
     })
