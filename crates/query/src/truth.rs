@@ -37,7 +37,11 @@ pub async fn compare(
     let shared_found = answer(overview, "findings").map_or(0, |a| {
         a.strings("detection_id")
             .iter()
-            .filter(|id| id.starts_with("shared-") || *id == "root-shared-console")
+            .filter(|id| {
+                id.starts_with("shared-")
+                    || *id == "root-shared-console"
+                    || *id == "workload-credentials-outside"
+            })
             .count()
     }) as u64;
     let (session_events_agreeing, session_events) = check_sessions(ctx, truth).await?;

@@ -148,8 +148,8 @@ fn a_user_detection_with_a_built_in_id_replaces_it() {
     );
     assert_eq!(
         String::from_utf8(before.stdout).unwrap().lines().count(),
-        2,
-        "one finding"
+        3,
+        "two findings: a key two machines share, and one four share round robin"
     );
     // The same detection with a stricter threshold: at least 1000 returns.
     let text = include_str!("../../../query/src/detections/builtin/shared_access_key.sql").replace(

@@ -159,7 +159,8 @@ pub struct SessionTruth {
 pub struct SharedIdentity {
     /// The scenario that made it.
     pub scenario: String,
-    /// `root`, `iam_user`, `access_key`, `role_session`.
+    /// `root`, `iam_user`, `access_key`, `role_session`, or `workload_session` (a
+    /// workload's credentials used from outside it).
     pub kind: String,
     /// The root ARN, user ARN, key id or session ARN.
     pub identity: String,

@@ -15,11 +15,14 @@ WITH used AS (
     AND NOT via_aws_service
   UNION ALL
   -- Role sessions: one session ARN (different session names are different sessions).
+  -- People's sessions only: workload sessions (__workload_sessions) use several AWS-side
+  -- addresses at once by design, and workload-credentials-outside watches them.
   SELECT 'role_session' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
          user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
   FROM signed_events
   WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
     AND NOT via_aws_service
+    AND user_identity_arn NOT IN (SELECT identity FROM __workload_sessions)
   UNION ALL
   -- IAM users' console sign-ins and console sessions together.
   SELECT 'iam_user' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
@@ -68,7 +71,10 @@ SELECT
   u.identity,
   max(r.returns) AS returns,
   max(u.principal) AS principal,
-  CAST(NULL AS VARCHAR) AS actor,
+  -- The actors are several and unnamed: each is known by its network and client.
+  concat(CAST(count(DISTINCT coalesce(ip_network(u.ip), u.ip)) AS VARCHAR), ' parties: ',
+         array_to_string(array_sort(array_agg(DISTINCT concat(coalesce(ip_network(u.ip), u.ip), ' (',
+           user_agent_family(u.user_agent), '/', user_agent_platform(u.user_agent), ')'))), ', ')) AS actor,
   u.account_id,
   min(u.event_time) AS first_seen,
   max(u.event_time) AS last_seen,
@@ -81,6 +87,8 @@ SELECT
     'networks', array_sort(array_agg(DISTINCT coalesce(ip_network(u.ip), u.ip))),
     'source_ips', array_sort(array_agg(DISTINCT u.ip)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(u.user_agent))),
+    'clients', array_sort(array_agg(DISTINCT concat(user_agent_family(u.user_agent), '/', user_agent_platform(u.user_agent)))),
+    'rule', 'returns to a network left less than 30 minutes before, among any number of networks',
     'returns', max(r.returns),
     'vpc_endpoints', array_sort(array_agg(DISTINCT u.vpc_endpoint_id) FILTER (WHERE u.vpc_endpoint_id IS NOT NULL))
   )) AS evidence

@@ -103,6 +103,11 @@ pub struct Detection {
 pub const INTERLEAVED: &str = "__interleaved";
 const INTERLEAVED_SQL: &str = include_str!("interleaved.sql");
 
+/// Role sessions AWS runs for a workload (instances, functions, tasks), with how each was
+/// recognized: see `workload_sessions.sql`.
+pub const WORKLOAD_SESSIONS: &str = "__workload_sessions";
+const WORKLOAD_SESSIONS_SQL: &str = include_str!("workload_sessions.sql");
+
 /// The built-in detections' files, embedded.
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -160,6 +165,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "shared_role_session.sql",
         include_str!("builtin/shared_role_session.sql"),
+    ),
+    (
+        "workload_credentials_outside.sql",
+        include_str!("builtin/workload_credentials_outside.sql"),
     ),
     (
         "iam_console_signin_without_mfa.sql",
@@ -364,6 +373,8 @@ pub(crate) async fn register_findings(
     ctx: &SessionContext,
     detections: &[Detection],
 ) -> Result<()> {
+    let workloads = ctx.sql(WORKLOAD_SESSIONS_SQL).await?.into_view();
+    ctx.register_table(WORKLOAD_SESSIONS, workloads)?;
     let interleaved = ctx.sql(INTERLEAVED_SQL).await?.into_view();
     ctx.register_table(INTERLEAVED, interleaved)?;
     for d in detections {

@@ -64,6 +64,7 @@ mod ip_network;
 mod is_aws_service_source;
 mod to_json;
 mod user_agent_family;
+mod user_agent_platform;
 
 use std::sync::Arc;
 
@@ -138,6 +139,10 @@ pub fn functions() -> Vec<(ScalarUDF, FunctionDoc)> {
         (
             ScalarUDF::from(user_agent_family::UserAgentFamily::new()),
             user_agent_family::DOC,
+        ),
+        (
+            ScalarUDF::from(user_agent_platform::UserAgentPlatform::new()),
+            user_agent_platform::DOC,
         ),
         (ScalarUDF::from(to_json::ToJson::new()), to_json::DOC),
     ]

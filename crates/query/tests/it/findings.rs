@@ -182,6 +182,27 @@ async fn the_real_trails_run_every_detection_and_find_every_root_event() {
         root_events,
         "{found:?}"
     );
+    // The teaching account runs Lambda functions (old `awslambda-worker` agents, several
+    // addresses at once) and EC2 instance profiles: workloads, never a shared identity,
+    // and none of them is used from outside its workload.
+    let workloads = super::scalar(
+        &ctx,
+        "SELECT count(DISTINCT identity) FROM __workload_sessions",
+    )
+    .await;
+    assert!(workloads >= 5, "{workloads}");
+    let flagged_workloads = super::scalar(
+        &ctx,
+        "SELECT count(*) FROM findings f JOIN __workload_sessions w ON f.principal = w.identity \
+         WHERE f.detection_id LIKE 'shared-%' OR f.detection_id = 'workload-credentials-outside'",
+    )
+    .await;
+    assert_eq!(flagged_workloads, 0, "{found:?}");
+    assert!(
+        !found.contains_key("workload-credentials-outside"),
+        "{found:?}"
+    );
+    assert!(!found.contains_key("shared-role-session"), "{found:?}");
 }
 
 /// A root record as CloudTrail logs it, for hand-made trails.
@@ -261,7 +282,8 @@ async fn shared_identity_ground_truth_is_found_exactly() {
     let got = rows(
         &ctx,
         "SELECT detection_id, account_id, evidence, array_to_string(event_ids, ',') AS ids FROM findings \
-         WHERE detection_id LIKE 'shared-%' OR detection_id = 'root-shared-console'",
+         WHERE detection_id LIKE 'shared-%' OR detection_id = 'root-shared-console' \
+         OR detection_id = 'workload-credentials-outside'",
     )
     .await;
     let mut flagged = BTreeSet::new();

@@ -8,6 +8,7 @@
 mod chains;
 mod root;
 mod shared;
+mod workloads;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -303,6 +304,7 @@ pub fn build(world: &World) -> (Vec<Scheduled>, GroundTruth) {
     root::inject(&mut b);
     chains::inject(&mut b);
     shared::inject(&mut b);
+    workloads::inject(&mut b);
     let mut events = b.events;
     events.sort_by_key(|s| s.event.time);
     (events, b.truth)

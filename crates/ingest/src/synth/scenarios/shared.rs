@@ -42,7 +42,7 @@ impl Builder<'_> {
         ids
     }
 
-    fn push_shared(
+    pub(super) fn push_shared(
         &mut self,
         scenario: &str,
         kind: &str,
@@ -64,7 +64,7 @@ impl Builder<'_> {
         });
     }
 
-    fn push_not_shared(
+    pub(super) fn push_not_shared(
         &mut self,
         scenario: &str,
         kind: &str,
@@ -84,7 +84,7 @@ impl Builder<'_> {
     }
 }
 
-fn iam_user(
+pub(super) fn iam_user(
     b: &mut Builder<'_>,
     account: usize,
     name: &str,

@@ -217,7 +217,7 @@ fn windows(t: &Trail, ids: &[String]) -> Vec<(String, i64, i64)> {
 #[test]
 fn shared_identities_overlap_and_look_alikes_do_not() {
     let t = trail(Layout::Org);
-    assert_eq!(t.truth.shared_identities.len(), 4);
+    assert_eq!(t.truth.shared_identities.len(), 6);
     for shared in &t.truth.shared_identities {
         let w = windows(&t, &shared.event_ids);
         assert_eq!(w.len() as u32, shared.actors, "{}", shared.scenario);
@@ -226,7 +226,29 @@ fn shared_identities_overlap_and_look_alikes_do_not() {
         let mut listed: Vec<&str> = shared.source_ips.iter().map(String::as_str).collect();
         listed.sort();
         assert_eq!(ips, listed);
-        if shared.kind != "root" {
+        if shared.kind == "workload_session" {
+            // A workload's credentials used from one outside address with a laptop's
+            // agent, after the workload itself used them from its own address.
+            let outside = &t.by_id[&shared.event_ids[0]];
+            let session = s(&outside["userIdentity"]["arn"]);
+            assert!(
+                session.rsplit('/').next().unwrap().starts_with("i-"),
+                "{session}"
+            );
+            assert!(s(&outside["userAgent"]).contains("os/macos"));
+            let own = t
+                .by_id
+                .values()
+                .filter(|r| r["userIdentity"]["arn"].as_str() == Some(session))
+                .filter(|r| {
+                    !shared
+                        .source_ips
+                        .iter()
+                        .any(|ip| r["sourceIPAddress"] == ip.as_str())
+                })
+                .count();
+            assert!(own >= 10, "{own}");
+        } else if shared.kind != "root" {
             // Concurrency: the two actors' windows overlap.
             assert!(
                 w[0].1 <= w[1].2 && w[1].1 <= w[0].2,
@@ -262,6 +284,36 @@ fn shared_identities_overlap_and_look_alikes_do_not() {
                     .map(|id| s(&t.by_id[id]["userIdentity"]["arn"]))
                     .collect();
                 assert_eq!(sessions.len(), 5);
+            }
+            "instance_behind_vpc_endpoint" | "ecs_task" => {
+                // A private address through a VPC endpoint, in turn with another one.
+                assert_eq!(w.len(), 2, "{w:?}");
+                let through_endpoint = look
+                    .event_ids
+                    .iter()
+                    .filter(|id| t.by_id[*id]["vpcEndpointId"].is_string())
+                    .count();
+                assert!(
+                    through_endpoint * 3 >= look.event_ids.len(),
+                    "{through_endpoint}"
+                );
+                assert!(w[0].1 <= w[1].2 && w[1].1 <= w[0].2, "{w:?}");
+            }
+            "lambda_concurrency" => {
+                assert_eq!(w.len(), 3);
+                assert!(
+                    look.event_ids.iter().all(|id| {
+                        s(&t.by_id[id]["userAgent"]).contains("exec-env/AWS_Lambda_")
+                    })
+                );
+            }
+            "one_person_address_pool" => {
+                assert!(w.len() >= 5, "{w:?}");
+                let networks: BTreeSet<&str> = w
+                    .iter()
+                    .map(|(ip, ..)| ip.rsplit_once('.').unwrap().0)
+                    .collect();
+                assert_eq!(networks.len(), 1, "{w:?}");
             }
             other => panic!("unknown look-alike {other}"),
         }
