@@ -191,10 +191,18 @@ impl Identity {
                 out.str("arn", &self.arn().unwrap_or_default());
                 out.str("accountId", account);
                 out.str("accessKeyId", access_key);
+                // A service-linked role lives under /aws-service-role/<service>/, and its
+                // issuer ARN shows the path (the session ARN never does).
+                let path = match invoked_by {
+                    Some(service) if role_name.starts_with("AWSServiceRoleFor") => {
+                        format!("aws-service-role/{service}/")
+                    }
+                    _ => String::new(),
+                };
                 let issuer = Issuer {
                     kind: "Role",
                     principal_id: role_id,
-                    arn: &format!("arn:aws:iam::{account}:role/{role_name}"),
+                    arn: &format!("arn:aws:iam::{account}:role/{path}{role_name}"),
                     account,
                     user_name: role_name,
                 };

@@ -24,6 +24,9 @@ SELECT
     -- (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%'
       THEN split_part(split_part(e.session_issuer_arn, '/aws-service-role/', 2), '/', 1)
+    -- A session an AWS service assumed (EMR, OpsWorks, an instance profile, ...), signing
+    -- with no key in the record: the service its AssumeRole names.
+    WHEN s.service IS NOT NULL THEN s.service
     -- An Identity Center role's session with no temporary key to resolve (a console
     -- sign-in, GetSigninToken): its session name is the user, as for keys whose issuing
     -- call is missing (resolve.rs).
@@ -36,6 +39,7 @@ SELECT
     WHEN c.access_key_id IS NOT NULL THEN c.actor_type
     WHEN x.access_key_id IS NOT NULL THEN x.actor_type
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'AWSService'
+    WHEN s.service IS NOT NULL THEN 'AWSService'
     WHEN starts_with(e.session_issuer_user_name, 'AWSReservedSSO_')
          AND arn_session_name(e.user_identity_arn) IS NOT NULL THEN 'SessionName'
     ELSE e.principal_type
@@ -55,6 +59,7 @@ SELECT
     WHEN e.principal_type IN ('Root', 'IAMUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser', 'AWSService')
       THEN 'direct'
     WHEN e.session_issuer_arn LIKE '%:role/aws-service-role/%' THEN 'service_linked_role'
+    WHEN s.service IS NOT NULL THEN 'sts_chain'
     WHEN starts_with(e.session_issuer_user_name, 'AWSReservedSSO_')
          AND arn_session_name(e.user_identity_arn) IS NOT NULL THEN 'session_name'
     ELSE 'unresolved'
@@ -63,7 +68,7 @@ SELECT
     WHEN c.access_key_id IS NOT NULL THEN c.chain
     WHEN x.access_key_id IS NOT NULL THEN x.chain
   END AS chain,
-  c.issuing_event_id AS session_issuing_event_id,
+  coalesce(c.issuing_event_id, s.issuing_event_id) AS session_issuing_event_id,
   e.source_ip_address,
   e.user_agent,
   e.aws_region,
@@ -76,3 +81,20 @@ SELECT
 FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM events) e
 LEFT JOIN __credentials c ON e.user_identity_access_key_id = c.access_key_id
 LEFT JOIN __credentials x ON e.event_id = x.issuing_copy_event_id AND e.user_identity_type = 'AWSAccount'
+-- Sessions AWS services assumed, by session ARN (their AssumeRole often names no key).
+LEFT JOIN (
+  SELECT concat('arn:', arn_partition(role_arn), ':sts::', arn_account(role_arn), ':assumed-role/',
+                arn_role_name(role_arn), '/', session_name) AS session_arn,
+         max(service) AS service, min(event_id) AS issuing_event_id
+  FROM (
+    SELECT json_get_str(request_parameters, 'roleArn') AS role_arn,
+           json_get_str(request_parameters, 'roleSessionName') AS session_name,
+           user_identity_invoked_by AS service, event_id
+    FROM events
+    WHERE event_name = 'AssumeRole' AND event_source = 'sts.amazonaws.com'
+      AND user_identity_type = 'AWSService' AND user_identity_invoked_by IS NOT NULL
+      AND error_code IS NULL
+  ) assumed
+  WHERE role_arn IS NOT NULL AND session_name IS NOT NULL
+  GROUP BY 1
+) s ON e.user_identity_arn = s.session_arn AND c.access_key_id IS NULL

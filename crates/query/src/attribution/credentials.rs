@@ -19,7 +19,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tokio::sync::OnceCell;
 
-use super::resolve::{Issuing, PortalCall, Resolved, Resolver, Signer};
+use super::resolve::{Issuing, PortalCall, Resolved, Resolver, ServiceSession, Signer};
 use super::{principal_expr, principal_type_expr};
 use crate::udf;
 
@@ -128,10 +128,10 @@ pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
     udf::register_all(&mut ctx)
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     ctx.register_table("events", events)?;
-    let calls = read_issuing(&ctx).await?;
+    let (calls, service_sessions) = read_issuing(&ctx).await?;
     let portal = read_portal(&ctx).await?;
     let used = read_used(&ctx).await?;
-    let mut resolver = Resolver::new(calls, portal);
+    let mut resolver = Resolver::new(calls, portal).with_service_sessions(service_sessions);
 
     let mut rows: Vec<(String, Signer, Option<Usage>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -163,7 +163,9 @@ struct Usage {
     source_ips: i64,
 }
 
-async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
+/// The issuing calls that name the key they issued, and the sessions AWS services
+/// assumed without naming it.
+async fn read_issuing(ctx: &SessionContext) -> DfResult<(Vec<Issuing>, Vec<ServiceSession>)> {
     let (principal, principal_type) = (principal_expr(), principal_type_expr());
     let sql = format!(
         "SELECT event_id, CAST(event_time AS BIGINT) AS t, event_name, recipient_account_id, \
@@ -181,6 +183,7 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
                 'GetFederationToken', 'AssumeRoot')"
     );
     let mut out = Vec::new();
+    let mut service_sessions = Vec::new();
     for batch in ctx.sql(&sql).await?.collect().await? {
         let col = Columns::new(&batch);
         for row in 0..batch.num_rows() {
@@ -189,6 +192,9 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
             let request = json(col.text("request_parameters", row));
             let response = json(col.text("response_elements", row));
             let Some(issued_key) = text_at(&response, &["credentials", "accessKeyId"]) else {
+                if let Some(session) = service_session(&col, row, &request) {
+                    service_sessions.push(session);
+                }
                 continue;
             };
             out.push(Issuing {
@@ -227,7 +233,41 @@ async fn read_issuing(ctx: &SessionContext) -> DfResult<Vec<Issuing>> {
             });
         }
     }
-    Ok(out)
+    Ok((out, service_sessions))
+}
+
+/// The session an `AssumeRole` by an AWS service created, from its request (role ARN and
+/// session name), when the call names no key.
+fn service_session(
+    col: &Columns<'_>,
+    row: usize,
+    request: &serde_json::Value,
+) -> Option<ServiceSession> {
+    if col.text("event_name", row).as_deref() != Some("AssumeRole")
+        || col.text("signer_type", row).as_deref() != Some("AWSService")
+    {
+        return None;
+    }
+    let role_arn = text_at(request, &["roleArn"])?;
+    let session_name = text_at(request, &["roleSessionName"])?;
+    // arn:<partition>:iam::<account>:role/<path/>name
+    let mut parts = role_arn.splitn(6, ':');
+    let (_, partition, _, _, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let role_name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    Some(ServiceSession {
+        session_arn: format!(
+            "arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"
+        ),
+        service: col.text("signer_principal", row)?,
+        event_id: col.text("event_id", row).unwrap_or_default(),
+    })
 }
 
 /// A JSON document of a column (`Null` when absent or not JSON).

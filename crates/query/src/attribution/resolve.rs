@@ -166,7 +166,21 @@ const PORTAL_WINDOW_US: i64 = 300 * 1_000_000;
 pub struct Resolver {
     issuing: HashMap<String, (Issuing, Option<String>)>,
     portal: Vec<PortalCall>,
+    /// Sessions an AWS service assumed whose issuing call names no key, by session ARN.
+    service_sessions: HashMap<String, ServiceSession>,
     memo: HashMap<String, Resolved>,
+}
+
+/// An `AssumeRole` by an AWS service (an instance profile, a Lambda function, an ECS task,
+/// EMR, ...) whose `responseElements` is null, as CloudTrail often logs them: the session
+/// is known by its role and session name only.
+#[derive(Debug, Clone)]
+pub struct ServiceSession {
+    /// `arn:<partition>:sts::<account>:assumed-role/<role>/<session name>`.
+    pub session_arn: String,
+    /// The service (`userIdentity.invokedBy`).
+    pub service: String,
+    pub event_id: String,
 }
 
 impl Resolver {
@@ -197,8 +211,19 @@ impl Resolver {
         Resolver {
             issuing,
             portal,
+            service_sessions: HashMap::new(),
             memo: HashMap::new(),
         }
+    }
+
+    /// Adds the sessions AWS services assumed without naming their key.
+    pub fn with_service_sessions(mut self, sessions: Vec<ServiceSession>) -> Resolver {
+        for session in sessions {
+            self.service_sessions
+                .entry(session.session_arn.clone())
+                .or_insert(session);
+        }
+        self
     }
 
     /// Every key that some call in the dataset issued.
@@ -224,6 +249,25 @@ impl Resolver {
             return done.clone();
         }
         let Some((call, copy)) = self.issuing.get(key).cloned() else {
+            if let Some(session) = self.service_sessions.get(&signer.arn) {
+                return Resolved {
+                    actor: Actor {
+                        kind: "AWSService".into(),
+                        id: session.service.clone(),
+                        provider: None,
+                    },
+                    method: Method::StsChain,
+                    chain: vec![Hop {
+                        arn: signer.arn.clone(),
+                        access_key_id: Some(key.to_string()),
+                        issuing_event_id: Some(session.event_id.clone()),
+                        issuing_api: Some("AssumeRole".into()),
+                    }],
+                    issuing: None,
+                    copy_event_id: None,
+                    source_identity: signer.source_identity.clone(),
+                };
+            }
             return fallback(key, signer);
         };
         if !visiting.insert(key.to_string()) {
@@ -414,8 +458,8 @@ fn linked_service(role_arn: &str) -> Option<&str> {
 }
 
 /// A key whose issuing call is not in the dataset: the best identity available, never
-/// presented as more than it is. An IAM user's or root's console session is the user
-/// itself (`direct`); a `sourceIdentity` names the person that the role's trust policy
+/// presented as more than it is. An IAM user's session, or root's console session, is
+/// the user itself (`direct`); a `sourceIdentity` names the person that the role's trust policy
 /// required; an Identity Center role's session name is the user's name.
 fn fallback(key: &str, signer: &Signer) -> Resolved {
     let hop = Hop {
@@ -424,8 +468,12 @@ fn fallback(key: &str, signer: &Signer) -> Resolved {
         issuing_event_id: None,
         issuing_api: None,
     };
-    let (actor, method) = if LONG_TERM_TYPES.contains(&signer.kind.as_str()) && signer.from_console
-    {
+    // An IAM user's temporary key (a console session, or GetSessionToken, which only the
+    // user can call for itself) is the user's own: the signer is the actor. Root's may be
+    // an AssumeRoot session made by someone else, so only its console session is.
+    let own_session = signer.kind == "IAMUser"
+        || (LONG_TERM_TYPES.contains(&signer.kind.as_str()) && signer.from_console);
+    let (actor, method) = if own_session {
         (signer_actor(signer), Method::Direct)
     } else if let Some(service) = signer.role_arn.as_deref().and_then(linked_service) {
         (
@@ -729,5 +777,44 @@ mod tests {
         assert_eq!(resolved.actor.id, "config.amazonaws.com");
         assert_eq!(resolved.actor.kind, "AWSService");
         assert_eq!(linked_service("arn:aws:iam::1:role/service-role/x"), None);
+    }
+
+    #[test]
+    fn an_iam_users_own_session_is_the_user_and_roots_only_from_the_console() {
+        let user = Signer {
+            kind: "IAMUser".into(),
+            arn: "arn:aws:iam::111111111111:user/benjamin".into(),
+            principal: "arn:aws:iam::111111111111:user/benjamin".into(),
+            ..Signer::default()
+        };
+        let resolved = fallback("ASIAEXAMPLE", &user);
+        assert_eq!(resolved.method, Method::Direct);
+        assert_eq!(resolved.actor.id, "arn:aws:iam::111111111111:user/benjamin");
+        // Root with a temporary key outside the console may be an AssumeRoot session.
+        let root = Signer {
+            kind: "Root".into(),
+            arn: "arn:aws:iam::111111111111:root".into(),
+            ..Signer::default()
+        };
+        assert_eq!(fallback("ASIAEXAMPLE", &root).method, Method::Unresolved);
+    }
+
+    #[test]
+    fn a_session_a_service_assumed_without_a_key_is_that_service() {
+        let signer = Signer {
+            kind: "AssumedRole".into(),
+            arn: "arn:aws:sts::111111111111:assumed-role/EMR_DefaultRole/CCSSession".into(),
+            ..Signer::default()
+        };
+        let mut resolver =
+            Resolver::new(vec![], vec![]).with_service_sessions(vec![ServiceSession {
+                session_arn: signer.arn.clone(),
+                service: "elasticmapreduce.amazonaws.com".into(),
+                event_id: "e1".into(),
+            }]);
+        let got = resolver.resolve("ASIAEMR", &signer);
+        assert_eq!(got.method, Method::StsChain);
+        assert_eq!(got.actor.id, "elasticmapreduce.amazonaws.com");
+        assert_eq!(hop_ids(&got), [Some("e1".into())]);
     }
 }

@@ -397,6 +397,42 @@ async fn service_linked_role_sessions_of_a_real_trail_are_their_service() {
 }
 
 #[tokio::test]
+async fn sessions_a_service_assumed_are_that_service_and_iam_users_own_sessions_the_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((dataset, _)) = super::real_dataset(tmp.path()) else {
+        return;
+    };
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    // The teaching account's EMR sessions sign with no access key in the record; their
+    // AssumeRole by elasticmapreduce.amazonaws.com names the role and session.
+    let emr = rows(
+        &ctx,
+        "SELECT DISTINCT actor, actor_type, method FROM attribution \
+         WHERE principal LIKE '%:assumed-role/EMR_DefaultRole/%'",
+    )
+    .await;
+    assert!(!emr.is_empty());
+    for row in &emr {
+        assert_eq!(
+            row["actor"].as_deref(),
+            Some("elasticmapreduce.amazonaws.com"),
+            "{row:?}"
+        );
+        assert_eq!(row["method"].as_deref(), Some("sts_chain"), "{row:?}");
+    }
+    // IAM users signing with their own temporary keys (GetSessionToken is not in the
+    // attack simulation's trail) are those users.
+    let unresolved_users = super::scalar(
+        &ctx,
+        "SELECT count(*) FROM attribution WHERE principal_type = 'IAMUser' AND method = 'unresolved'",
+    )
+    .await;
+    assert_eq!(unresolved_users, 0);
+}
+
+#[tokio::test]
 async fn identity_center_sessions_without_a_temporary_key_are_named_by_their_session() {
     let tmp = tempfile::tempdir().unwrap();
     let session = |id: &str, name: &str, key: Option<&str>| {
