@@ -85,8 +85,8 @@ fn who_shows_every_hop_of_a_cross_account_chain() {
     assert_eq!(by_arn, by_event);
     assert_eq!(by_arn.len(), chain["hops"].as_array().unwrap().len());
     for (row, hop) in by_arn.iter().zip(chain["hops"].as_array().unwrap()) {
-        assert_eq!(row[5], hop["arn"].as_str().unwrap());
-        assert_eq!(row[8], hop["issuing_event_id"].as_str().unwrap_or(""));
+        assert_eq!(row[6], hop["arn"].as_str().unwrap());
+        assert_eq!(row[9], hop["issuing_event_id"].as_str().unwrap_or(""));
     }
 }
 
@@ -105,7 +105,7 @@ fn timeline_lists_an_actors_events_across_sessions_in_order() {
         .chain(first["event_ids"].as_array().unwrap())
     {
         assert!(
-            rows.iter().any(|r| r[12] == id.as_str().unwrap()),
+            rows.iter().any(|r| r[13] == id.as_str().unwrap()),
             "{id} missing"
         );
     }
@@ -124,7 +124,7 @@ fn timeline_lists_an_actors_events_across_sessions_in_order() {
     assert_eq!(sql[0][0], rows.len().to_string());
 
     // An address block.
-    let ip = &rows[0][8];
+    let ip = &rows[0][9];
     let block = format!("{ip}/32");
     assert_eq!(
         csv_rows(&run("timeline", lake, &["-f", "csv", "--ip", ip])),

@@ -1,5 +1,6 @@
 -- One row per event: who signed it (principal) and who is behind it (actor).
 -- The principal and principal_type placeholders below are filled from principal.sql and principal_type.sql.
+WITH base AS (
 SELECT
   e.event_id,
   e.event_time,
@@ -98,3 +99,10 @@ LEFT JOIN (
   WHERE role_arn IS NOT NULL AND session_name IS NOT NULL
   GROUP BY 1
 ) s ON e.user_identity_arn = s.session_arn AND c.access_key_id IS NULL
+)
+SELECT base.*,
+  -- A readable name beside the actor's stable id, and where it came from.
+  {actor_name} AS actor_name,
+  {actor_name_source} AS actor_name_source
+FROM base
+LEFT JOIN __actor_names n ON base.actor = n.actor

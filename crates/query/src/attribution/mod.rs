@@ -50,6 +50,9 @@ const SIGNED_EVENTS_SQL: &str = include_str!("signed_events.sql");
 const ATTRIBUTION_SQL: &str = include_str!("attribution.sql");
 const SESSIONS_SQL: &str = include_str!("sessions.sql");
 const PRINCIPALS_SQL: &str = include_str!("principals.sql");
+const ACTOR_NAMES_SQL: &str = include_str!("actor_names.sql");
+const ACTOR_NAME_SQL: &str = include_str!("actor_name.sql");
+const ACTOR_NAME_SOURCE_SQL: &str = include_str!("actor_name_source.sql");
 
 /// The internal table of resolved credentials.
 pub const CREDENTIALS: &str = "__credentials";
@@ -63,8 +66,9 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
     )?;
     let views = [
         ("signed_events", signed_events_sql()),
+        ("__actor_names", ACTOR_NAMES_SQL.to_string()),
         ("attribution", attribution_sql()),
-        ("sessions", SESSIONS_SQL.to_string()),
+        ("sessions", with_actor_names(SESSIONS_SQL, "c.actor")),
         ("principals", PRINCIPALS_SQL.to_string()),
     ];
     for (name, sql) in views {
@@ -79,9 +83,21 @@ fn signed_events_sql() -> String {
 }
 
 fn attribution_sql() -> String {
-    ATTRIBUTION_SQL
+    with_actor_names(ATTRIBUTION_SQL, "base.actor")
         .replace("{principal}", &principal_expr())
         .replace("{principal_type}", &principal_type_expr())
+}
+
+/// Fills the `{actor_name}` and `{actor_name_source}` placeholders of `sql` for the actor
+/// column `actor`, whose `__actor_names` row is joined as `n`.
+fn with_actor_names(sql: &str, actor: &str) -> String {
+    let expr = |template: &str| {
+        strip_comments(template)
+            .replace("{actor}", actor)
+            .replace("{names}", "n")
+    };
+    sql.replace("{actor_name}", &expr(ACTOR_NAME_SQL))
+        .replace("{actor_name_source}", &expr(ACTOR_NAME_SOURCE_SQL))
 }
 
 /// The SQL without its `--` comment lines, to be inlined in another statement.

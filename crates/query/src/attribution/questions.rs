@@ -89,7 +89,7 @@ fn principals_sql(filter: &PrincipalFilter) -> String {
         n => format!(" LIMIT {n}"),
     };
     format!(
-        "SELECT kind, id, type, accounts, events, source_ips, errors, first_seen, last_seen, \
+        "SELECT kind, id, name, type, accounts, events, source_ips, errors, first_seen, last_seen, \
                 user_agent_families, regions, cardinality(access_keys) AS access_keys \
          FROM principals{filter_sql} ORDER BY {} DESC, kind, id{limit}",
         filter.sort.column()
@@ -148,11 +148,11 @@ fn who_sessions_sql(subject: &str) -> String {
            UNION SELECT access_key_id FROM attribution \
            WHERE event_id = {s} AND access_key_id IN (SELECT access_key_id FROM sessions) \
          ), hops AS ( \
-           SELECT access_key_id, actor, actor_type, method, chain, \
+           SELECT access_key_id, actor, actor_name, actor_type, method, chain, \
                   unnest(range(1, CAST(array_length(chain) AS BIGINT) + 1)) AS step \
            FROM sessions WHERE access_key_id IN (SELECT access_key_id FROM matched) \
          ) \
-         SELECT h.access_key_id AS session_key, h.actor, h.actor_type, h.method, h.step, \
+         SELECT h.access_key_id AS session_key, h.actor, h.actor_name, h.actor_type, h.method, h.step, \
                 h.chain[h.step]['arn'] AS arn, h.chain[h.step]['access_key_id'] AS access_key_id, \
                 h.chain[h.step]['issuing_api'] AS issued_by, \
                 h.chain[h.step]['issuing_event_id'] AS issuing_event_id, \
@@ -166,11 +166,12 @@ fn who_sessions_sql(subject: &str) -> String {
 fn who_direct_sql(subject: &str) -> String {
     let s = literal(subject);
     format!(
-        "SELECT principal, principal_type, actor, actor_type, method, access_key_id, \
+        "SELECT principal, principal_type, actor, actor_name, actor_type, method, access_key_id, \
                 count(*) AS events, min(event_time) AS first_seen, max(event_time) AS last_seen \
          FROM attribution \
          WHERE event_id = {s} OR access_key_id = {s} OR principal = {s} OR actor = {s} \
-         GROUP BY principal, principal_type, actor, actor_type, method, access_key_id \
+            OR actor_name = {s} \
+         GROUP BY principal, principal_type, actor, actor_name, actor_type, method, access_key_id \
          ORDER BY events DESC, principal"
     )
 }
@@ -208,7 +209,9 @@ pub async fn timeline(ctx: &SessionContext, of: &TimelineOf) -> Result<DataFrame
 
 fn timeline_sql(of: &TimelineOf) -> String {
     let condition = match of {
-        TimelineOf::Actor(actor) => format!("actor = {}", literal(actor)),
+        TimelineOf::Actor(actor) => {
+            format!("(actor = {a} OR actor_name = {a})", a = literal(actor))
+        }
         TimelineOf::Principal(principal) => format!("principal = {}", literal(principal)),
         TimelineOf::AccessKey(key) => format!("access_key_id = {}", literal(key)),
         TimelineOf::Ip(ip) if ip.contains('/') => {
@@ -217,7 +220,7 @@ fn timeline_sql(of: &TimelineOf) -> String {
         TimelineOf::Ip(ip) => format!("source_ip_address = {}", literal(ip)),
     };
     format!(
-        "SELECT event_time, account_id, event_source, event_name, principal, actor, method, \
+        "SELECT event_time, account_id, event_source, event_name, principal, actor, actor_name, method, \
                 access_key_id, source_ip_address, user_agent_family(user_agent) AS client, \
                 aws_region, error_code, event_id \
          FROM attribution WHERE {condition} ORDER BY event_time, event_id"
@@ -231,7 +234,10 @@ mod tests {
     #[test]
     fn quotes_in_subjects_stay_literals() {
         let sql = timeline_sql(&TimelineOf::Actor("o'brien".into()));
-        assert!(sql.contains("actor = 'o''brien'"), "{sql}");
+        assert!(
+            sql.contains("(actor = 'o''brien' OR actor_name = 'o''brien')"),
+            "{sql}"
+        );
         assert!(who_sessions_sql("x' OR 1=1 --").contains("'x'' OR 1=1 --'"));
     }
 

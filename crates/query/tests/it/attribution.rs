@@ -325,6 +325,78 @@ async fn identity_center_users_before_and_after_january_2025() {
 }
 
 #[tokio::test]
+async fn an_identity_center_user_is_named_by_the_session_it_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("sso.json");
+    let user = r#""type":"IdentityCenterUser","accountId":"111122223333",
+        "onBehalfOf":{"userId":"94482488-3041-7026-18f3-be45837cd0e4",
+          "identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1234567890"},
+        "credentialId":"EXAMPLEcredential""#;
+    let session = r#""type":"AssumedRole","principalId":"AROAEXAMPLESSO:jane.roe@corp.example",
+        "arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ReadOnly_0123abcd/jane.roe@corp.example",
+        "accountId":"111122223333","accessKeyId":"ASIAEXAMPLESSO000001",
+        "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLESSO",
+          "arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123abcd",
+          "accountId":"111122223333","userName":"AWSReservedSSO_ReadOnly_0123abcd"},
+          "attributes":{"creationDate":"2025-02-01T10:00:05Z","mfaAuthenticated":"false"}}"#;
+    std::fs::write(
+        &trail,
+        format!(
+            r#"{{"Records":[
+          {{"eventVersion":"1.10","userIdentity":{{{user}}},
+           "eventTime":"2025-02-01T10:00:00Z","eventSource":"sso.amazonaws.com","eventName":"GetRoleCredentials",
+           "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","userAgent":"Mozilla/5.0",
+           "requestParameters":{{"accountId":"111122223333","roleName":"ReadOnly"}},
+           "eventID":"sso-1","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}},
+          {{"eventVersion":"1.10","userIdentity":{{{session}}},
+           "eventTime":"2025-02-01T10:01:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets",
+           "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","userAgent":"aws-cli/2.15.0",
+           "eventID":"sso-2","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}}
+        ]}}"#
+        ),
+    )
+    .unwrap();
+    let dataset = tmp.path().join("lake");
+    ingest(&IngestOptions::new(vec![trail], dataset.clone()), &Silent).unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT event_id, actor, actor_name, actor_name_source FROM attribution ORDER BY event_id",
+    )
+    .await;
+    // The portal call is signed by the user itself, known by its opaque id; its name
+    // comes from the AWSReservedSSO session opened a minute later (whose own actor, with
+    // no AssumeRoleWithSAML in the trail, is its session name).
+    assert_eq!(
+        got[0]["actor"].as_deref(),
+        Some("94482488-3041-7026-18f3-be45837cd0e4")
+    );
+    assert_eq!(
+        got[0]["actor_name"].as_deref(),
+        Some("jane.roe@corp.example")
+    );
+    assert!(
+        got[0]["actor_name_source"]
+            .as_deref()
+            .unwrap()
+            .contains("GetRoleCredentials"),
+        "{got:?}"
+    );
+    assert_eq!(got[1]["actor"].as_deref(), Some("jane.roe@corp.example"));
+    assert_eq!(
+        got[1]["actor_name"].as_deref(),
+        Some("jane.roe@corp.example")
+    );
+    let sessions = rows(&ctx, "SELECT actor_name FROM sessions").await;
+    assert_eq!(
+        sessions[0]["actor_name"].as_deref(),
+        Some("jane.roe@corp.example")
+    );
+}
+
+#[tokio::test]
 async fn every_identity_type_of_a_generated_trail_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let (dataset, _) = generated(tmp.path());
