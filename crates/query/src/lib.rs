@@ -39,6 +39,7 @@
 mod analyst;
 mod answer;
 pub mod attribution;
+mod cached_view;
 mod context;
 pub mod detections;
 mod literal;

@@ -15,14 +15,11 @@ WITH used AS (
     AND NOT via_aws_service
   UNION ALL
   -- Role sessions: one session ARN (different session names are different sessions).
-  -- People's sessions only: workload sessions (__workload_sessions) use several AWS-side
-  -- addresses at once by design, and workload-credentials-outside watches them.
   SELECT 'role_session' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
          user_identity_arn AS principal, event_id, event_time, source_ip_address AS ip, user_agent, vpc_endpoint_id
   FROM signed_events
   WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
     AND NOT via_aws_service
-    AND user_identity_arn NOT IN (SELECT identity FROM __workload_sessions)
   UNION ALL
   -- IAM users' console sign-ins and console sessions together.
   SELECT 'iam_user' AS kind, user_identity_arn AS identity, recipient_account_id AS account_id,
@@ -38,6 +35,15 @@ candidates AS (
   SELECT kind, identity, account_id FROM used
   GROUP BY kind, identity, account_id HAVING count(DISTINCT ip) >= 2
 ),
+-- People's role sessions only: workload sessions (__workload_sessions: instance profiles,
+-- functions, tasks) use several AWS-side addresses at once by design, and
+-- workload-credentials-outside watches them. Checked on the few candidates, not on every
+-- event.
+people AS (
+  SELECT c.kind, c.identity, c.account_id FROM candidates c
+  WHERE c.kind <> 'role_session'
+     OR NOT EXISTS (SELECT 1 FROM __workload_sessions w WHERE w.identity = c.identity)
+),
 -- A return: the identity comes back to a network it used less than 30 minutes before,
 -- with another network in between. Networks, not addresses: one organization's proxy,
 -- VPN or carrier NAT hands one person many addresses of one IPv4 /24 or IPv6 /48
@@ -48,7 +54,7 @@ networked AS (
   SELECT u.kind, u.identity, u.account_id, u.event_time, u.event_id,
          coalesce(ip_network(u.ip), u.ip) AS net
   -- The small side first: DataFusion builds its hash table from the left input.
-  FROM candidates c
+  FROM people c
   JOIN used u ON c.kind = u.kind AND c.identity = u.identity AND c.account_id = u.account_id
 ),
 ordered AS (

@@ -2,9 +2,11 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
 
+use crate::cached_view::CachedView;
 use crate::{Error, Result, literal};
 
 /// How bad a finding is, in order.
@@ -373,10 +375,14 @@ pub(crate) async fn register_findings(
     ctx: &SessionContext,
     detections: &[Detection],
 ) -> Result<()> {
-    let workloads = ctx.sql(WORKLOAD_SESSIONS_SQL).await?.into_view();
-    ctx.register_table(WORKLOAD_SESSIONS, workloads)?;
-    let interleaved = ctx.sql(INTERLEAVED_SQL).await?.into_view();
-    ctx.register_table(INTERLEAVED, interleaved)?;
+    // Read by several detections in one findings query: computed once, on first read.
+    for (name, sql) in [
+        (WORKLOAD_SESSIONS, WORKLOAD_SESSIONS_SQL),
+        (INTERLEAVED, INTERLEAVED_SQL),
+    ] {
+        let plan = ctx.sql(sql).await?.into_unoptimized_plan();
+        ctx.register_table(name, Arc::new(CachedView::new(plan)))?;
+    }
     for d in detections {
         ctx.sql(&findings_sql(std::slice::from_ref(d))?)
             .await

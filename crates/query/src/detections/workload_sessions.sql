@@ -28,13 +28,22 @@ SELECT DISTINCT identity, how FROM (
     AND json_get_str(request_parameters, 'roleArn') IS NOT NULL
     AND json_get_str(request_parameters, 'roleSessionName') IS NOT NULL
   UNION ALL
-  SELECT user_identity_arn AS identity,
-         CASE WHEN user_agent_platform(user_agent) IN ('lambda', 'ecs')
-              THEN concat(user_agent_platform(user_agent), ' execution environment')
+  SELECT identity,
+         CASE WHEN lambda THEN 'lambda execution environment'
+              WHEN ecs THEN 'ecs execution environment'
               ELSE 'EC2 instance profile' END AS how
-  FROM events
-  WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
-    AND (user_agent_platform(user_agent) IN ('lambda', 'ecs')
-         OR regexp_like(arn_session_name(user_identity_arn), '^i-[0-9a-f]{8}([0-9a-f]{9})?$'))
+  -- One row per session (a plain LIKE per event, the functions once per session). The
+  -- agents as AWS writes them: exec-env/AWS_Lambda_<runtime>, exec-env/AWS_ECS_<launch
+  -- type>, and the old awslambda-worker (as user_agent_platform reads them).
+  FROM (
+    SELECT user_identity_arn AS identity,
+           bool_or(user_agent LIKE '%exec-env/AWS_Lambda%' OR user_agent LIKE '%awslambda%') AS lambda,
+           bool_or(user_agent LIKE '%exec-env/AWS_ECS%') AS ecs
+    FROM events
+    WHERE user_identity_type = 'AssumedRole' AND user_identity_arn IS NOT NULL
+    GROUP BY user_identity_arn
+  ) sessions
+  WHERE lambda OR ecs
+     OR regexp_like(arn_session_name(identity), '^i-[0-9a-f]{8}([0-9a-f]{9})?$')
 ) w
 WHERE identity IS NOT NULL

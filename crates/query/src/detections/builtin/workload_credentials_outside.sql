@@ -8,36 +8,58 @@
 WITH workloads AS (
   SELECT identity, min(how) AS how FROM __workload_sessions GROUP BY identity
 ),
-calls AS (
-  SELECT e.user_identity_arn AS identity, w.how,
-         concat(arn_account(e.user_identity_arn), ':', arn_role_name(e.user_identity_arn)) AS role,
-         e.recipient_account_id AS account_id, e.event_id, e.event_time, e.event_name,
-         e.source_ip_address AS ip, e.user_agent,
-         concat(user_agent_family(e.user_agent), '/', user_agent_platform(e.user_agent)) AS client,
-         coalesce(ip_network(e.source_ip_address), e.source_ip_address) AS net,
-         (e.vpc_endpoint_id IS NOT NULL
-          OR user_agent_platform(e.user_agent) IN ('lambda', 'ecs')
-          OR coalesce(ip_in_cidr(e.source_ip_address, '10.0.0.0/8')
-                      OR ip_in_cidr(e.source_ip_address, '172.16.0.0/12')
-                      OR ip_in_cidr(e.source_ip_address, '192.168.0.0/16')
-                      OR ip_in_cidr(e.source_ip_address, 'fc00::/7'), false)) AS in_context,
-         row_number() OVER (PARTITION BY e.user_identity_arn ORDER BY e.event_time, e.event_id) AS nth
+-- The workloads' calls grouped by what the rule looks at (session, agent, address, VPC
+-- endpoint or not): the user-agent and address functions then run once per group, and a
+-- fleet's thousands of calls are a few rows. Each step below reads the one before it
+-- once (DataFusion computes a CTE again at each reference).
+grouped AS (
+  SELECT e.user_identity_arn AS identity, e.recipient_account_id AS account_id, w.how,
+         e.user_agent, e.source_ip_address AS ip, e.vpc_endpoint_id IS NOT NULL AS via_endpoint,
+         min(e.event_time) AS first_time
   FROM workloads w
   JOIN signed_events e ON e.user_identity_arn = w.identity
   WHERE NOT e.via_aws_service
+  GROUP BY 1, 2, 3, 4, 5, 6
 ),
-home_clients AS (
-  SELECT DISTINCT role, client FROM calls WHERE in_context OR nth = 1
+calls AS (
+  SELECT g.*,
+         concat(arn_account(g.identity), ':', arn_role_name(g.identity)) AS role,
+         concat(user_agent_family(g.user_agent), '/', user_agent_platform(g.user_agent)) AS client,
+         coalesce(ip_network(g.ip), g.ip) AS net,
+         (g.via_endpoint
+          OR user_agent_platform(g.user_agent) IN ('lambda', 'ecs')
+          OR coalesce(ip_in_cidr(g.ip, '10.0.0.0/8')
+                      OR ip_in_cidr(g.ip, '172.16.0.0/12')
+                      OR ip_in_cidr(g.ip, '192.168.0.0/16')
+                      OR ip_in_cidr(g.ip, 'fc00::/7'), false)) AS in_context,
+         -- The group holding the session's first call.
+         g.first_time = min(g.first_time) OVER (PARTITION BY g.identity) AS first
+  FROM grouped g
 ),
-home_networks AS (
-  SELECT DISTINCT c.role, c.net
-  FROM home_clients h JOIN calls c ON c.role = h.role AND c.client = h.client
+-- The role's own clients: those of its in-context calls and of each session's first.
+with_home_clients AS (
+  SELECT *, bool_or(in_context OR first) OVER (PARTITION BY role, client) AS home_client
+  FROM calls
+),
+-- The role's own networks: those where its own clients called.
+with_home_networks AS (
+  SELECT *, bool_or(home_client) OVER (PARTITION BY role, net) AS home_network
+  FROM with_home_clients
 ),
 outside AS (
-  SELECT c.* FROM calls c
-  WHERE NOT c.in_context
-    AND NOT EXISTS (SELECT 1 FROM home_clients h WHERE h.role = c.role AND h.client = c.client)
-    AND NOT EXISTS (SELECT 1 FROM home_networks n WHERE n.role = c.role AND n.net = c.net)
+  SELECT * FROM with_home_networks
+  WHERE NOT in_context AND NOT home_client AND NOT home_network
+),
+-- Back to the events, for the few groups outside.
+outside_events AS (
+  SELECT o.identity, o.account_id, o.how, o.ip, o.net, o.client, e.user_agent,
+         e.event_id, e.event_time, e.event_name
+  FROM outside o
+  JOIN signed_events e
+    ON e.user_identity_arn = o.identity AND e.recipient_account_id = o.account_id
+   AND e.user_agent = o.user_agent AND e.source_ip_address = o.ip
+   AND e.vpc_endpoint_id IS NULL
+  WHERE NOT e.via_aws_service
 )
 SELECT
   o.identity AS principal,
@@ -61,5 +83,5 @@ SELECT
     'user_agents', array_sort(array_agg(DISTINCT o.user_agent)),
     'event_names', array_sort(array_agg(DISTINCT o.event_name))
   )) AS evidence
-FROM outside o
+FROM outside_events o
 GROUP BY o.identity, o.account_id
