@@ -94,6 +94,9 @@ SELECT
     'source_ips', array_sort(array_agg(DISTINCT u.ip)),
     'user_agent_families', array_sort(array_agg(DISTINCT user_agent_family(u.user_agent))),
     'clients', array_sort(array_agg(DISTINCT concat(user_agent_family(u.user_agent), '/', user_agent_platform(u.user_agent)))),
+    -- The second witness: several client stacks as well as several networks (one machine
+    -- behind two NAT exits has one).
+    'second_witness', count(DISTINCT concat(user_agent_family(u.user_agent), '/', user_agent_platform(u.user_agent))) >= 2,
     'rule', 'returns to a network left less than 30 minutes before, among any number of networks',
     'returns', max(r.returns),
     'vpc_endpoints', array_sort(array_agg(DISTINCT u.vpc_endpoint_id) FILTER (WHERE u.vpc_endpoint_id IS NOT NULL))
