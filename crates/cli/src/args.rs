@@ -47,6 +47,19 @@ pub enum Command {
     Findings(FindingsArgs),
     /// List the detections, with what each looks for and why.
     Detections(DetectionsArgs),
+    /// Sigma rules: `trailscope sigma sql RULE.yml` prints the SQL each rule compiles to.
+    #[command(subcommand)]
+    Sigma(SigmaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigmaCommand {
+    /// Print the finding query each rule of a Sigma file (or directory) compiles to.
+    Sql {
+        /// A rule file or a directory of rules.
+        #[arg(value_name = "RULE")]
+        rules: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -565,6 +578,30 @@ pub struct FindingsArgs {
     /// a built-in id replaces the built-in one.
     #[arg(long = "extra-detections", value_name = "DIR")]
     pub extra: Option<PathBuf>,
+    /// Also run the Sigma rules (AWS CloudTrail) of this file or directory, read
+    /// recursively (repeatable); all in one pass, as the detection `sigma`.
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Run no built-in detection (only `--sigma` and `--extra-detections` ones).
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+/// Loads Sigma rules and says, on stderr, what was left out and why (one line each) and
+/// what was loaded.
+fn load_sigma(paths: &[PathBuf]) -> trailscope_query::sigma::SigmaLoad {
+    let load = trailscope_query::sigma::load(paths);
+    for (source, why) in &load.not_supported {
+        eprintln!("trailscope: {source}: not supported: {why}");
+    }
+    eprintln!(
+        "trailscope: sigma: {} files, {} rules compiled, {} not supported, {} repeated ids",
+        load.files,
+        load.detections.len(),
+        load.not_supported.len(),
+        load.duplicates.len()
+    );
+    load
 }
 
 /// A validated `findings` command (its detections are in the dataset's options).
@@ -588,7 +625,22 @@ fn detection_set(extra: Option<&PathBuf>) -> anyhow::Result<DetectionSet> {
 impl FindingsArgs {
     pub fn into_config(self) -> anyhow::Result<FindingsConfig> {
         let mut dataset = self.dataset.into_config()?;
-        dataset.options.detections = detection_set(self.extra.as_ref())?.only(&self.detections)?;
+        let mut all = if self.no_builtin {
+            match &self.extra {
+                Some(dir) => trailscope_query::detections::load_dir(dir)?,
+                None => Vec::new(),
+            }
+        } else {
+            detection_set(self.extra.as_ref())?.detections().to_vec()
+        };
+        if !self.sigma.is_empty() {
+            all.extend(trailscope_query::sigma::rule_set(&load_sigma(&self.sigma)));
+        }
+        if all.is_empty() {
+            anyhow::bail!("no detection to run (--no-builtin, and no rule compiled)");
+        }
+        let set = DetectionSet::new(all)?;
+        dataset.options.detections = set.only(&self.detections)?;
         Ok(FindingsConfig {
             dataset,
             output: self.format.into_config()?,
@@ -605,6 +657,10 @@ pub struct DetectionsArgs {
     /// Also list (and validate) the detections of this directory.
     #[arg(long = "extra-detections", value_name = "DIR")]
     pub extra: Option<PathBuf>,
+    /// Also list the Sigma rules of this file or directory (repeatable): each rule that
+    /// compiled; those that did not are named on stderr with the reason.
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
 }
 
 /// A validated `detections` command.
@@ -616,8 +672,14 @@ pub struct DetectionsConfig {
 
 impl DetectionsArgs {
     pub fn into_config(self) -> anyhow::Result<DetectionsConfig> {
+        let mut detections = detection_set(self.extra.as_ref())?;
+        if !self.sigma.is_empty() {
+            let mut all = detections.detections().to_vec();
+            all.extend(load_sigma(&self.sigma).detections);
+            detections = DetectionSet::new(all)?;
+        }
         Ok(DetectionsConfig {
-            detections: detection_set(self.extra.as_ref())?,
+            detections,
             output: self.format.into_config()?,
         })
     }

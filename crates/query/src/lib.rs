@@ -45,6 +45,7 @@ pub mod detections;
 mod literal;
 pub mod overview;
 mod session;
+pub mod sigma;
 #[cfg(feature = "synth")]
 pub mod truth;
 pub mod udf;

@@ -7,6 +7,7 @@ mod findings;
 mod ingest;
 mod principals;
 mod shell;
+mod sigma;
 mod sql;
 mod synth;
 mod timeline;
@@ -29,5 +30,6 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Timeline(a) => timeline::run(a.into_config()?),
         Command::Findings(a) => findings::run(a.into_config()?),
         Command::Detections(a) => detections::run(a.into_config()?),
+        Command::Sigma(crate::args::SigmaCommand::Sql { rules }) => sigma::sql(&rules),
     }
 }

@@ -188,3 +188,64 @@ fn a_user_detection_with_a_built_in_id_replaces_it() {
         .unwrap();
     assert!(row.ends_with("stricter.sql"), "{row}");
 }
+
+#[test]
+fn sigma_rules_run_in_findings_and_name_the_actor() {
+    let (lake, _) = dataset();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("failed_root.yml"),
+        "title: Root console sign-in failed\nid: 11111111-2222-3333-4444-555555555555\nlevel: high\n\
+         tags:\n  - attack.t1110\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  sel:\n    eventName: ConsoleLogin\n    userIdentity.type: Root\n    \
+         responseElements.ConsoleLogin: failure\n  condition: sel\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("keywords.yml"),
+        "title: Keywords\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  words:\n    - evil\n  condition: words\n",
+    )
+    .unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let output = run(
+        "findings",
+        lake,
+        &["-f", "csv", "--no-builtin", "--sigma", dir],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("keywords.yml: not supported: `Keywords`: keyword"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 files, 1 rules compiled, 1 not supported"),
+        "{err}"
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(!rows.is_empty(), "{text}");
+    for row in rows {
+        assert!(
+            row.starts_with(
+                "high,sigma:11111111-2222-3333-4444-555555555555,Root console sign-in failed,"
+            ),
+            "{row}"
+        );
+        assert!(
+            row.contains(":root,arn:aws:iam::"),
+            "principal and actor: {row}"
+        );
+    }
+    let sql = trailscope()
+        .args(["sigma", "sql"])
+        .arg(tmp.path().join("failed_root.yml"))
+        .output()
+        .unwrap();
+    let sql = String::from_utf8(sql.stdout).unwrap();
+    assert!(
+        sql.contains("lower(event_name) = lower('ConsoleLogin')"),
+        "{sql}"
+    );
+}

@@ -73,6 +73,9 @@ pub enum Grain {
     /// One event is one finding (`-- grain: event`): the query returns `event_time` and
     /// `event_id`, and the finding's time span, count and ids are made from them.
     Event,
+    /// Many rules in one query (the Sigma rules, evaluated in one pass): like `Finding`,
+    /// and each row also names its `detection_id`, `severity`, `severity_rank` and `title`.
+    RuleSet,
 }
 
 /// One detection: its metadata and its query.
@@ -331,7 +334,7 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
             )));
         }
         let (first_seen, last_seen, event_count, event_ids) = match d.grain {
-            Grain::Finding => (
+            Grain::Finding | Grain::RuleSet => (
                 "d.first_seen",
                 "d.last_seen",
                 "CAST(d.event_count AS BIGINT)",
@@ -344,22 +347,33 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
                 "make_array(d.event_id)",
             ),
         };
+        // A rule set's rows name their own rule; a detection's are all its own.
+        let (id, severity, rank, title) = match d.grain {
+            Grain::RuleSet => (
+                "d.detection_id".to_string(),
+                "d.severity".to_string(),
+                "d.severity_rank".to_string(),
+                "d.title".to_string(),
+            ),
+            _ => (
+                literal(&d.id),
+                literal(d.severity.as_str()),
+                d.severity.rank().to_string(),
+                literal(&d.title),
+            ),
+        };
         parts.push(format!(
-            "SELECT concat('{id}', '/', coalesce(CAST(d.account_id AS VARCHAR), ''), '/', \
+            "SELECT concat({id}, '/', coalesce(CAST(d.account_id AS VARCHAR), ''), '/', \
                     coalesce(CAST(d.actor AS VARCHAR), CAST(d.principal AS VARCHAR), ''), '/', \
                     CAST(CAST({first_seen} AS BIGINT) AS VARCHAR)) AS finding_id, \
-                    '{id}' AS detection_id, '{severity}' AS severity, \
-                    CAST({rank} AS INT) AS severity_rank, {title} AS title, \
+                    CAST({id} AS VARCHAR) AS detection_id, CAST({severity} AS VARCHAR) AS severity, \
+                    CAST({rank} AS INT) AS severity_rank, CAST({title} AS VARCHAR) AS title, \
                     CAST(d.principal AS VARCHAR) AS principal, CAST(d.actor AS VARCHAR) AS actor, \
                     CAST(d.account_id AS VARCHAR) AS account_id, \
                     {first_seen} AS first_seen, {last_seen} AS last_seen, \
                     {event_count} AS event_count, {event_ids} AS event_ids, \
                     CAST(d.evidence AS VARCHAR) AS evidence \
              FROM (\n{sql}\n) d",
-            id = d.id,
-            severity = d.severity.as_str(),
-            rank = d.severity.rank(),
-            title = literal(&d.title),
             sql = d.sql,
         ));
     }

@@ -5,6 +5,7 @@ mod detections;
 mod findings;
 mod hygiene;
 mod imports;
+mod sigma;
 mod window;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,312 @@
+//! A Sigma rule's detection to one SQL predicate over `events`, with the specification's
+//! semantics (<https://sigmahq.io/docs/basics/modifiers.html>,
+//! <https://github.com/SigmaHQ/sigma-specification>): string matches are case-insensitive
+//! unless `|cased`; `*` and `?` are wildcards and `\` escapes them; a list of values is OR
+//! (`|all`: AND); a missing field matches nothing but `null`, and `not` of a selection over
+//! a missing field is true (each item is `coalesce(..., false)`).
+
+use std::collections::HashMap;
+
+use rsigma_parser::{
+    ConditionExpr, Detection, DetectionItem, Modifier, Quantifier, SelectorPattern, SigmaString,
+    SigmaValue, SpecialChar, StringPart,
+};
+
+use super::fields::field_text;
+use crate::literal;
+
+/// The predicate of a rule's detection: its conditions (several are OR), over its named
+/// detections.
+pub fn rule_predicate(
+    named: &HashMap<String, Detection>,
+    conditions: &[ConditionExpr],
+) -> Result<String, String> {
+    if conditions.is_empty() {
+        return Err("the rule has no condition".into());
+    }
+    let parts = conditions
+        .iter()
+        .map(|c| condition_sql(c, named))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(join(&parts, "OR", "FALSE"))
+}
+
+fn condition_sql(c: &ConditionExpr, named: &HashMap<String, Detection>) -> Result<String, String> {
+    Ok(match c {
+        ConditionExpr::And(parts) => join(&all(parts, named)?, "AND", "TRUE"),
+        ConditionExpr::Or(parts) => join(&all(parts, named)?, "OR", "FALSE"),
+        ConditionExpr::Not(inner) => format!("(NOT {})", condition_sql(inner, named)?),
+        ConditionExpr::Identifier(name) => match named.get(name) {
+            Some(detection) => detection_sql(detection)?,
+            None => {
+                return Err(format!(
+                    "the condition names `{name}`, which is not defined"
+                ));
+            }
+        },
+        ConditionExpr::Selector {
+            quantifier,
+            pattern,
+        } => {
+            let mut names: Vec<&String> = named
+                .keys()
+                .filter(|name| match pattern {
+                    // `them`: every search identifier but those starting with `_`.
+                    SelectorPattern::Them => !name.starts_with('_'),
+                    SelectorPattern::Pattern(glob) => glob_matches(glob, name),
+                })
+                .collect();
+            names.sort();
+            if names.is_empty() {
+                return Err(format!("`{pattern}` names no detection"));
+            }
+            let parts = names
+                .iter()
+                .map(|n| detection_sql(&named[*n]))
+                .collect::<Result<Vec<_>, _>>()?;
+            match quantifier {
+                Quantifier::Any => join(&parts, "OR", "FALSE"),
+                Quantifier::All => join(&parts, "AND", "TRUE"),
+                Quantifier::Count(n) => {
+                    let counted: Vec<String> = parts
+                        .iter()
+                        .map(|p| format!("CASE WHEN {p} THEN 1 ELSE 0 END"))
+                        .collect();
+                    format!("(({}) >= {n})", counted.join(" + "))
+                }
+            }
+        }
+    })
+}
+
+fn all(parts: &[ConditionExpr], named: &HashMap<String, Detection>) -> Result<Vec<String>, String> {
+    parts.iter().map(|p| condition_sql(p, named)).collect()
+}
+
+/// Whether the condition's `x*` pattern names `name`.
+fn glob_matches(glob: &str, name: &str) -> bool {
+    match glob.split_once('*') {
+        None => glob == name,
+        Some((prefix, rest)) => name.strip_prefix(prefix).is_some_and(|tail| {
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob_matches(rest, &tail[i..]))
+        }),
+    }
+}
+
+fn detection_sql(d: &Detection) -> Result<String, String> {
+    Ok(match d {
+        Detection::AllOf(items) => {
+            let parts = items.iter().map(item_sql).collect::<Result<Vec<_>, _>>()?;
+            join(&parts, "AND", "TRUE")
+        }
+        Detection::AnyOf(detections) => {
+            let parts = detections
+                .iter()
+                .map(detection_sql)
+                .collect::<Result<Vec<_>, _>>()?;
+            join(&parts, "OR", "FALSE")
+        }
+        Detection::And(detections) => {
+            let parts = detections
+                .iter()
+                .map(detection_sql)
+                .collect::<Result<Vec<_>, _>>()?;
+            join(&parts, "AND", "TRUE")
+        }
+        Detection::Conditional { named, condition } => condition_sql(condition, named)?,
+        Detection::Keywords(_) => {
+            return Err("keyword (field-less) searches are not supported".into());
+        }
+        Detection::ArrayMatch { .. } => {
+            return Err("array quantifiers are not supported".into());
+        }
+    })
+}
+
+/// One `field|modifiers: value(s)` item.
+fn item_sql(item: &DetectionItem) -> Result<String, String> {
+    let Some(name) = &item.field.name else {
+        return Err("keyword (field-less) searches are not supported".into());
+    };
+    let modifiers = &item.field.modifiers;
+    if let Some(m) = modifiers.iter().find(|m| !SUPPORTED.contains(m)) {
+        return Err(format!("the modifier {m:?} is not supported"));
+    }
+    let field = field_text(name)?;
+    if modifiers.contains(&Modifier::Exists) {
+        let wanted = matches!(item.values.first(), Some(SigmaValue::Bool(true)))
+            || matches!(item.values.first(), Some(SigmaValue::String(s)) if s.original.eq_ignore_ascii_case("true"));
+        return Ok(format!(
+            "({field} IS {}NULL)",
+            if wanted { "NOT " } else { "" }
+        ));
+    }
+    if item.values.is_empty() {
+        return Err(format!("`{name}` has no value"));
+    }
+    let parts = item
+        .values
+        .iter()
+        .map(|v| value_sql(&field, v, modifiers))
+        .collect::<Result<Vec<_>, _>>()?;
+    let joined = if modifiers.contains(&Modifier::All) {
+        join(&parts, "AND", "TRUE")
+    } else {
+        join(&parts, "OR", "FALSE")
+    };
+    // A missing field matches nothing (not NULL): `not selection` is then true.
+    Ok(format!("coalesce({joined}, false)"))
+}
+
+const SUPPORTED: &[Modifier] = &[
+    Modifier::Contains,
+    Modifier::StartsWith,
+    Modifier::EndsWith,
+    Modifier::All,
+    Modifier::Re,
+    Modifier::Cidr,
+    Modifier::Cased,
+    Modifier::Exists,
+    Modifier::FieldRef,
+    Modifier::Gt,
+    Modifier::Gte,
+    Modifier::Lt,
+    Modifier::Lte,
+    Modifier::Neq,
+    Modifier::IgnoreCase,
+    Modifier::Multiline,
+    Modifier::DotAll,
+];
+
+fn value_sql(field: &str, value: &SigmaValue, modifiers: &[Modifier]) -> Result<String, String> {
+    let has = |m: Modifier| modifiers.contains(&m);
+    let comparison = [
+        (Modifier::Gt, ">"),
+        (Modifier::Gte, ">="),
+        (Modifier::Lt, "<"),
+        (Modifier::Lte, "<="),
+    ]
+    .into_iter()
+    .find(|(m, _)| has(*m))
+    .map(|(_, op)| op);
+    let negate = |sql: String| {
+        if has(Modifier::Neq) {
+            format!("(NOT {sql})")
+        } else {
+            sql
+        }
+    };
+    let number = |text: String| -> String {
+        match comparison {
+            Some(op) => format!("(TRY_CAST({field} AS DOUBLE) {op} {text})"),
+            None => format!("({field} = {})", literal(&text)),
+        }
+    };
+    Ok(match value {
+        SigmaValue::Null => format!(
+            "({field} IS {}NULL)",
+            if has(Modifier::Neq) { "NOT " } else { "" }
+        ),
+        SigmaValue::Integer(n) => negate(number(n.to_string())),
+        SigmaValue::Float(x) => negate(number(x.to_string())),
+        SigmaValue::Bool(b) => negate(format!("(lower({field}) = '{b}')")),
+        SigmaValue::String(s) => negate(string_sql(field, s, modifiers, comparison)?),
+    })
+}
+
+fn string_sql(
+    field: &str,
+    s: &SigmaString,
+    modifiers: &[Modifier],
+    comparison: Option<&str>,
+) -> Result<String, String> {
+    let has = |m: Modifier| modifiers.contains(&m);
+    if has(Modifier::Re) {
+        let mut flags = String::new();
+        for (m, flag) in [
+            (Modifier::IgnoreCase, 'i'),
+            (Modifier::Multiline, 'm'),
+            (Modifier::DotAll, 's'),
+        ] {
+            if has(m) {
+                flags.push(flag);
+            }
+        }
+        return Ok(if flags.is_empty() {
+            format!("regexp_like({field}, {})", literal(&s.original))
+        } else {
+            format!(
+                "regexp_like({field}, {}, {})",
+                literal(&s.original),
+                literal(&flags)
+            )
+        });
+    }
+    if has(Modifier::Cidr) {
+        return Ok(format!("ip_in_cidr({field}, {})", literal(&s.original)));
+    }
+    if has(Modifier::FieldRef) {
+        let other = field_text(&s.original)?;
+        return Ok(if has(Modifier::Cased) {
+            format!("({field} = {other})")
+        } else {
+            format!("(lower({field}) = lower({other}))")
+        });
+    }
+    if let Some(op) = comparison {
+        return Ok(format!(
+            "(TRY_CAST({field} AS DOUBLE) {op} TRY_CAST({} AS DOUBLE))",
+            literal(&s.original)
+        ));
+    }
+    let (lead, trail) = (
+        has(Modifier::Contains) || has(Modifier::EndsWith),
+        has(Modifier::Contains) || has(Modifier::StartsWith),
+    );
+    let cased = has(Modifier::Cased);
+    if !lead && !trail && !s.contains_wildcards() {
+        let text = s.as_plain().unwrap_or_default();
+        return Ok(if cased {
+            format!("({field} = {})", literal(&text))
+        } else {
+            format!("(lower({field}) = lower({}))", literal(&text))
+        });
+    }
+    let mut pattern = String::new();
+    if lead {
+        pattern.push('%');
+    }
+    for part in &s.parts {
+        match part {
+            StringPart::Plain(text) => {
+                for c in text.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+            }
+            StringPart::Special(SpecialChar::WildcardMulti) => pattern.push('%'),
+            StringPart::Special(SpecialChar::WildcardSingle) => pattern.push('_'),
+        }
+    }
+    if trail {
+        pattern.push('%');
+    }
+    Ok(format!(
+        "({field} {} {} ESCAPE '\\')",
+        if cased { "LIKE" } else { "ILIKE" },
+        literal(&pattern)
+    ))
+}
+
+/// `parts` joined with `op`, parenthesized; `empty` when there are none.
+fn join(parts: &[String], op: &str, empty: &str) -> String {
+    match parts {
+        [] => empty.to_string(),
+        [one] => one.clone(),
+        many => format!("({})", many.join(&format!(" {op} "))),
+    }
+}
