@@ -69,13 +69,17 @@ pub fn family(agent: &str) -> &'static str {
     if let Some((_, family)) = SDKS.iter().find(|(prefix, _)| lower.contains(prefix)) {
         return family;
     }
-    if lower == "aws internal"
-        || lower.ends_with(".amazonaws.com")
-        || lower.starts_with("aws-internal")
-    {
+    if is_aws_service(&lower) {
         return "aws-service";
     }
     "other"
+}
+
+/// Whether the lowercased agent is an AWS service's own (`AWS Internal`, a service host).
+pub(super) fn is_aws_service(lower: &str) -> bool {
+    lower == "aws internal"
+        || lower.ends_with(".amazonaws.com")
+        || lower.starts_with("aws-internal")
 }
 
 #[cfg(test)]

@@ -46,10 +46,7 @@ pub fn platform(agent: &str) -> &'static str {
     if lower.contains("linux") {
         return "linux";
     }
-    if lower == "aws internal"
-        || lower.ends_with(".amazonaws.com")
-        || lower.starts_with("aws-internal")
-    {
+    if super::user_agent_family::is_aws_service(&lower) {
         return "aws-service";
     }
     "other"
