@@ -29,8 +29,8 @@ pub struct SigmaLoad {
     /// The rules that compiled, each as a detection of its own (`sigma:<rule id>`), for
     /// listing, reading and running one.
     pub detections: Vec<Detection>,
-    /// The same rules' predicates, for [`rule_set`].
-    pub predicates: Vec<String>,
+    /// What [`rule_set`] needs of the same rules, in the same order.
+    pub compiled: Vec<Compiled>,
     /// Rules or files not used, each with its source and the reason.
     pub not_supported: Vec<(String, String)>,
     /// Rules whose id an earlier file's rule has (rule sets copy each other's rules): the
@@ -38,6 +38,15 @@ pub struct SigmaLoad {
     pub duplicates: Vec<(String, String)>,
     /// Files read.
     pub files: usize,
+}
+
+/// A rule's predicate over `events` and its tags.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The detection as one SQL predicate over `events`.
+    pub predicate: String,
+    /// The rule's tags (ATT&CK techniques, ...), for the evidence.
+    pub tags: Vec<String>,
 }
 
 /// Loads every `.yml`/`.yaml` file of `paths` (files, or directories read recursively).
@@ -90,14 +99,14 @@ pub fn load_text(text: &str, source: &str, out: &mut SigmaLoad) {
         ));
     }
     for rule in &collection.rules {
-        match detection(rule, source) {
-            Ok(d) => match out.detections.iter().find(|e| e.id == d.id) {
+        match compile_rule(rule, source) {
+            Ok((d, compiled)) => match out.detections.iter().find(|e| e.id == d.id) {
                 Some(first) => out.duplicates.push((
                     source.to_string(),
                     format!("rule id {} was read first from {}", d.id, first.source),
                 )),
                 None => {
-                    out.predicates.push(predicate_of(rule).unwrap_or_default());
+                    out.compiled.push(compiled);
                     out.detections.push(d);
                 }
             },
@@ -120,6 +129,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
 
 /// A rule as a detection, or why it cannot be one.
 pub fn detection(rule: &SigmaRule, source: &str) -> Result<Detection, String> {
+    compile_rule(rule, source).map(|(d, _)| d)
+}
+
+/// A rule as a detection and its compiled parts, or why it cannot be one.
+fn compile_rule(rule: &SigmaRule, source: &str) -> Result<(Detection, Compiled), String> {
     let logsource = &rule.logsource;
     let aws = logsource
         .product
@@ -135,7 +149,8 @@ pub fn detection(rule: &SigmaRule, source: &str) -> Result<Detection, String> {
             rule.title
         ));
     }
-    let predicate = predicate_of(rule)?;
+    let predicate = rule_predicate(&rule.detection.named, &rule.detection.conditions)
+        .map_err(|why| format!("`{}`: {why}", rule.title))?;
     let id = format!(
         "sigma:{}",
         rule.id.clone().unwrap_or_else(|| file_stem(source))
@@ -147,7 +162,7 @@ pub fn detection(rule: &SigmaRule, source: &str) -> Result<Detection, String> {
         Some(Level::Critical) => Severity::Critical,
         Some(Level::Medium) | None => Severity::Medium,
     };
-    Ok(Detection {
+    let detection = Detection {
         id,
         title: rule.title.clone(),
         severity,
@@ -158,12 +173,12 @@ pub fn detection(rule: &SigmaRule, source: &str) -> Result<Detection, String> {
         grain: Grain::Finding,
         sql: query(rule, &predicate),
         source: source.to_string(),
-    })
-}
-
-fn predicate_of(rule: &SigmaRule) -> Result<String, String> {
-    rule_predicate(&rule.detection.named, &rule.detection.conditions)
-        .map_err(|why| format!("`{}`: {why}", rule.title))
+    };
+    let compiled = Compiled {
+        predicate,
+        tags: rule.tags.clone(),
+    };
+    Ok((detection, compiled))
 }
 
 /// Every loaded rule in one detection (`sigma`) that reads the events once: each event
@@ -175,23 +190,24 @@ pub fn rule_set(load: &SigmaLoad) -> Option<Detection> {
         return None;
     }
     let cases: Vec<String> = load
-        .predicates
+        .compiled
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("CASE WHEN {p} THEN {i} END"))
+        .map(|(i, c)| format!("CASE WHEN {} THEN {i} END", c.predicate))
         .collect();
     let rules: Vec<String> = load
         .detections
         .iter()
+        .zip(&load.compiled)
         .enumerate()
-        .map(|(i, d)| {
+        .map(|(i, (d, c))| {
             format!(
                 "({i}, {}, {}, {}, {}, {}, {})",
                 literal(&d.id),
                 literal(d.severity.as_str()),
                 d.severity.rank(),
                 literal(&d.title),
-                literal(d.rationale.trim_start_matches("Sigma rule; tags: ")),
+                literal(&c.tags.join(", ")),
                 literal(&d.references.join(", "))
             )
         })

@@ -103,7 +103,7 @@ async fn matches(ctx: &datafusion::prelude::SessionContext, detection: &str) -> 
     assert!(load.not_supported.is_empty(), "{:?}", load.not_supported);
     let sql = format!(
         "SELECT event_id FROM events WHERE {} ORDER BY event_id",
-        load.predicates[0]
+        load.compiled[0].predicate
     );
     let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
     trailscope_query::Answer {
