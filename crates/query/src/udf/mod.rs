@@ -62,6 +62,7 @@ mod arn_session_name;
 mod ip_in_cidr;
 mod ip_network;
 mod is_aws_service_source;
+mod string_lists;
 mod to_json;
 mod user_agent_family;
 mod user_agent_platform;
@@ -73,7 +74,7 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 pub use user_agent_family::family as user_agent_family;
@@ -148,10 +149,27 @@ pub fn functions() -> Vec<(ScalarUDF, FunctionDoc)> {
     ]
 }
 
+/// trailscope's own aggregate functions with their documentation.
+pub fn aggregate_functions() -> Vec<(AggregateUDF, FunctionDoc)> {
+    vec![
+        (
+            AggregateUDF::from(string_lists::StringList::ids_in_order()),
+            string_lists::IDS_IN_ORDER_DOC,
+        ),
+        (
+            AggregateUDF::from(string_lists::StringList::distinct_sorted()),
+            string_lists::DISTINCT_SORTED_DOC,
+        ),
+    ]
+}
+
 /// Registers trailscope's functions and the JSON functions on `ctx`.
 pub fn register_all(ctx: &mut SessionContext) -> Result<()> {
     for (udf, _) in functions() {
         ctx.register_udf(udf);
+    }
+    for (udaf, _) in aggregate_functions() {
+        ctx.register_udaf(udaf);
     }
     datafusion_functions_json::register_all(ctx)
 }
@@ -243,6 +261,36 @@ mod tests {
             let nulls = vec!["NULL"; arity].join(", ");
             assert_eq!(eval(&ctx, &format!("{}({nulls})", doc.name)).await, "NULL");
         }
+    }
+
+    #[tokio::test]
+    async fn every_documented_aggregate_example_returns_its_documented_result() {
+        let mut ctx = SessionContext::new();
+        register_all(&mut ctx).unwrap();
+        for (udaf, doc) in aggregate_functions() {
+            assert_eq!(udaf.name(), doc.name);
+            assert_eq!(eval(&ctx, doc.example).await, doc.result, "{}", doc.example);
+        }
+    }
+
+    #[tokio::test]
+    async fn aggregates_group_and_merge_partial_states() {
+        let mut ctx = SessionContext::new_with_config(
+            datafusion::prelude::SessionConfig::new().with_target_partitions(4),
+        );
+        register_all(&mut ctx).unwrap();
+        // Many groups over several partitions: partial states are merged.
+        let sql = "SELECT g, ids_in_order(t, id) AS ids, distinct_sorted(x) AS xs FROM ( \
+                     SELECT v % 3 AS g, 100 - v AS t, CAST(v AS VARCHAR) AS id, \
+                            CAST(v % 2 AS VARCHAR) AS x FROM generate_series(1, 9) AS s(v) \
+                     UNION ALL SELECT 0, 5, NULL, NULL) GROUP BY g ORDER BY g";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("| 0 | [9, 6, 3] | [0, 1] |"), "{text}");
+        assert!(text.contains("| 1 | [7, 4, 1] | [0, 1] |"), "{text}");
+        assert!(text.contains("| 2 | [8, 5, 2] | [0, 1] |"), "{text}");
     }
 
     #[tokio::test]
