@@ -78,27 +78,13 @@ SELECT
   e.user_identity_invoked_by AS invoked_by,
   -- Where the record came from: a key every stored row has, eventID or not.
   e.source_file,
-  e.record_index
-FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM events) e
+  e.record_index{passthrough}
+FROM (SELECT *, {principal} AS principal, {principal_type} AS principal_type FROM {events}) e
 LEFT JOIN __credentials c ON e.user_identity_access_key_id = c.access_key_id
 LEFT JOIN __credentials x ON e.event_id = x.issuing_copy_event_id AND e.user_identity_type = 'AWSAccount'
--- Sessions AWS services assumed, by session ARN (their AssumeRole often names no key).
-LEFT JOIN (
-  SELECT concat('arn:', arn_partition(role_arn), ':sts::', arn_account(role_arn), ':assumed-role/',
-                arn_role_name(role_arn), '/', session_name) AS session_arn,
-         max(service) AS service, min(event_id) AS issuing_event_id
-  FROM (
-    SELECT json_get_str(request_parameters, 'roleArn') AS role_arn,
-           json_get_str(request_parameters, 'roleSessionName') AS session_name,
-           user_identity_invoked_by AS service, event_id
-    FROM events
-    WHERE event_name = 'AssumeRole' AND event_source = 'sts.amazonaws.com'
-      AND user_identity_type = 'AWSService' AND user_identity_invoked_by IS NOT NULL
-      AND error_code IS NULL
-  ) assumed
-  WHERE role_arn IS NOT NULL AND session_name IS NOT NULL
-  GROUP BY 1
-) s ON e.user_identity_arn = s.session_arn AND c.access_key_id IS NULL
+-- Sessions AWS services assumed, by session ARN (their AssumeRole often names no key):
+-- service_sessions.sql, computed once per session.
+LEFT JOIN __service_sessions s ON e.user_identity_arn = s.session_arn AND c.access_key_id IS NULL
 )
 SELECT base.*,
   -- A readable name beside the actor's stable id, and where it came from.

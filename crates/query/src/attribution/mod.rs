@@ -48,6 +48,7 @@ pub fn principal_type_expr() -> String {
 
 const SIGNED_EVENTS_SQL: &str = include_str!("signed_events.sql");
 const ATTRIBUTION_SQL: &str = include_str!("attribution.sql");
+const SERVICE_SESSIONS_SQL: &str = include_str!("service_sessions.sql");
 const SESSIONS_SQL: &str = include_str!("sessions.sql");
 const PRINCIPALS_SQL: &str = include_str!("principals.sql");
 const ACTOR_NAMES_SQL: &str = include_str!("actor_names.sql");
@@ -63,6 +64,12 @@ pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) 
     ctx.register_table(
         CREDENTIALS,
         Arc::new(credentials::CredentialsTable::new(all_events)),
+    )?;
+    // Small, and read by every query that attributes events: computed once, on first read.
+    let plan = ctx.sql(SERVICE_SESSIONS_SQL).await?.into_unoptimized_plan();
+    ctx.register_table(
+        "__service_sessions",
+        Arc::new(crate::cached_view::CachedView::new(plan)),
     )?;
     let views = [
         ("signed_events", signed_events_sql()),
@@ -86,6 +93,30 @@ fn attribution_sql() -> String {
     with_actor_names(ATTRIBUTION_SQL, "base.actor")
         .replace("{principal}", &principal_expr())
         .replace("{principal_type}", &principal_type_expr())
+        .replace("{events}", "events")
+        .replace("{passthrough}", "")
+}
+
+/// The `attribution` of the rows of `relation` (a table or CTE with the columns of
+/// `events`, such as a filtered part of it), as a query: each row with its `principal`
+/// and `actor` (no `actor_name`), and the columns `passthrough` (`, e.rule`) of `relation`.
+///
+/// A query that needs the people behind a few million rows joins them here to the small
+/// credential tables, rather than joining the `attribution` of every event by row key.
+pub fn attributed(relation: &str, passthrough: &str) -> String {
+    let sql = ATTRIBUTION_SQL
+        .replace("{principal}", &principal_expr())
+        .replace("{principal_type}", &principal_type_expr())
+        .replace("{events}", relation)
+        .replace("{passthrough}", passthrough);
+    let start = sql
+        .find("WITH base AS (")
+        .expect("attribution.sql has a base")
+        + 14;
+    let end = sql
+        .rfind("\n)\nSELECT base.*")
+        .expect("attribution.sql ends with its select");
+    strip_comments(&sql[start..end])
 }
 
 /// Fills the `{actor_name}` and `{actor_name_source}` placeholders of `sql` for the actor
