@@ -59,6 +59,9 @@ pub enum SigmaCommand {
         /// A rule file or a directory of rules.
         #[arg(value_name = "RULE")]
         rules: Vec<PathBuf>,
+        /// Print instead the one query `findings --sigma` runs: every rule in one pass.
+        #[arg(long)]
+        one_pass: bool,
     },
 }
 
@@ -595,9 +598,12 @@ fn load_sigma(paths: &[PathBuf]) -> trailscope_query::sigma::SigmaLoad {
         eprintln!("trailscope: {source}: not supported: {why}");
     }
     eprintln!(
-        "trailscope: sigma: {} files, {} rules compiled, {} not supported, {} repeated ids",
+        "trailscope: sigma: {} files, {} rules compiled, {} correlations (over {} base rules), \
+         {} not supported, {} repeated ids",
         load.files,
         load.detections.len(),
+        load.correlations.len(),
+        load.base_rules,
         load.not_supported.len(),
         load.duplicates.len()
     );
@@ -634,7 +640,9 @@ impl FindingsArgs {
             detection_set(self.extra.as_ref())?.detections().to_vec()
         };
         if !self.sigma.is_empty() {
-            all.extend(trailscope_query::sigma::rule_set(&load_sigma(&self.sigma)));
+            let load = load_sigma(&self.sigma);
+            all.extend(trailscope_query::sigma::rule_set(&load));
+            all.extend(load.correlations);
         }
         if all.is_empty() {
             anyhow::bail!("no detection to run (--no-builtin, and no rule compiled)");
@@ -675,7 +683,9 @@ impl DetectionsArgs {
         let mut detections = detection_set(self.extra.as_ref())?;
         if !self.sigma.is_empty() {
             let mut all = detections.detections().to_vec();
-            all.extend(load_sigma(&self.sigma).detections);
+            let load = load_sigma(&self.sigma);
+            all.extend(load.detections);
+            all.extend(load.correlations);
             detections = DetectionSet::new(all)?;
         }
         Ok(DetectionsConfig {

@@ -30,6 +30,8 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Timeline(a) => timeline::run(a.into_config()?),
         Command::Findings(a) => findings::run(a.into_config()?),
         Command::Detections(a) => detections::run(a.into_config()?),
-        Command::Sigma(crate::args::SigmaCommand::Sql { rules }) => sigma::sql(&rules),
+        Command::Sigma(crate::args::SigmaCommand::Sql { rules, one_pass }) => {
+            sigma::sql(&rules, one_pass)
+        }
     }
 }

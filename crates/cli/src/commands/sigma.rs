@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::Outcome;
 
-pub fn sql(rules: &[PathBuf]) -> anyhow::Result<Outcome> {
+pub fn sql(rules: &[PathBuf], one_pass: bool) -> anyhow::Result<Outcome> {
     if rules.is_empty() {
         anyhow::bail!("name a Sigma rule file or directory");
     }
@@ -14,11 +14,19 @@ pub fn sql(rules: &[PathBuf]) -> anyhow::Result<Outcome> {
         eprintln!("trailscope: {source}: not supported: {why}");
     }
     let mut out = std::io::stdout().lock();
-    for d in &load.detections {
+    let mut shown: Vec<_> = if one_pass {
+        trailscope_query::sigma::rule_set(&load)
+            .into_iter()
+            .collect()
+    } else {
+        load.detections.clone()
+    };
+    shown.extend(load.correlations.iter().cloned());
+    for d in &shown {
         let sql = trailscope_query::detections::findings_sql(std::slice::from_ref(d))?;
         writeln!(out, "-- {} ({}): {}\n{sql};\n", d.id, d.source, d.title)?;
     }
-    Ok(if load.detections.is_empty() {
+    Ok(if shown.is_empty() {
         anyhow::bail!("no rule compiled");
     } else if load.not_supported.is_empty() {
         Outcome::Clean

@@ -202,9 +202,9 @@ fn sigma_rules_run_in_findings_and_name_the_actor() {
     )
     .unwrap();
     std::fs::write(
-        tmp.path().join("keywords.yml"),
-        "title: Keywords\nlogsource:\n  product: aws\n  service: cloudtrail\n\
-         detection:\n  words:\n    - evil\n  condition: words\n",
+        tmp.path().join("placeholder.yml"),
+        "title: Placeholder\nlogsource:\n  product: aws\n  service: cloudtrail\n\
+         detection:\n  sel:\n    userIdentity.arn|expand: '%admins%'\n  condition: sel\n",
     )
     .unwrap();
     let dir = tmp.path().to_str().unwrap();
@@ -216,11 +216,13 @@ fn sigma_rules_run_in_findings_and_name_the_actor() {
     assert!(output.status.success(), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
-        err.contains("keywords.yml: not supported: `Keywords`: keyword"),
+        err.contains("placeholder.yml: not supported: `Placeholder`: placeholders"),
         "{err}"
     );
     assert!(
-        err.contains("2 files, 1 rules compiled, 1 not supported"),
+        err.contains(
+            "2 files, 1 rules compiled, 0 correlations (over 0 base rules), 1 not supported"
+        ),
         "{err}"
     );
     let text = String::from_utf8(output.stdout).unwrap();
