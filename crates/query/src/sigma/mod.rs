@@ -55,6 +55,8 @@ pub struct Compiled {
     pub predicate: String,
     /// The rule's tags (ATT&CK techniques, ...), for the evidence.
     pub tags: Vec<String>,
+    /// The rule's `author`: the Detection Rule License asks that findings keep it.
+    pub author: String,
     /// The (lowercased) event names the rule can match at all; `None`: any.
     pub gate: gate::Gate,
 }
@@ -275,6 +277,7 @@ fn compile_rule(rule: &SigmaRule, id: &str, source: &str) -> Result<(Detection, 
     let compiled = Compiled {
         predicate,
         tags: rule.tags.clone(),
+        author: rule.author.clone().unwrap_or_default(),
         gate: gate::rule_gate(&rule.detection.named, &rule.detection.conditions),
     };
     Ok((detection, compiled))
@@ -296,13 +299,14 @@ pub fn rule_set(load: &SigmaLoad) -> Option<Detection> {
         .enumerate()
         .map(|(i, (d, c))| {
             format!(
-                "({i}, {}, {}, {}, {}, {}, {})",
+                "({i}, {}, {}, {}, {}, {}, {}, {})",
                 literal(&d.id),
                 literal(d.severity.as_str()),
                 d.severity.rank(),
                 literal(&d.title),
                 literal(&c.tags.join(", ")),
-                literal(&d.references.join(", "))
+                literal(&d.references.join(", ")),
+                literal(&c.author)
             )
         })
         .collect();
@@ -316,7 +320,8 @@ hits AS (
 ),
 rules AS (
   SELECT column1 AS rule, column2 AS detection_id, column3 AS severity,
-         column4 AS severity_rank, column5 AS title, column6 AS tags, column7 AS refs
+         column4 AS severity_rank, column5 AS title, column6 AS tags, column7 AS refs,
+         column8 AS author
   FROM (VALUES {rules}) v
 ),
 grouped AS (
@@ -335,6 +340,7 @@ SELECT r.detection_id, r.severity, r.severity_rank, r.title,
        g.event_ids,
        to_json(named_struct(
          'rule', r.title,
+         'author', r.author,
          'tags', r.tags,
          'references', r.refs,
          'event_names', g.event_names,
@@ -460,6 +466,7 @@ fn query(rule: &SigmaRule, predicate: &str) -> String {
        array_agg(e.event_id ORDER BY e.event_time, e.event_id) AS event_ids,
        to_json(named_struct(
          'rule', {title},
+         'author', {author},
          'tags', {tags},
          'references', {references},
          'event_names', array_sort(array_agg(DISTINCT e.event_name)),
@@ -470,6 +477,7 @@ FROM (SELECT * FROM events WHERE {predicate}) e
 LEFT JOIN attribution a ON a.source_file = e.source_file AND a.record_index = e.record_index
 GROUP BY a.principal, a.actor, e.recipient_account_id, date_trunc('day', e.event_time)",
         title = literal(&rule.title),
+        author = literal(rule.author.as_deref().unwrap_or_default()),
         tags = list(&rule.tags),
         references = list(&rule.references),
     )
