@@ -150,9 +150,16 @@ async fn meta_command(
             print!("{}", render_rows(header, rows, fit));
         }
         ("\\df", _) => {
-            let rows = trailscope_query::udf::functions()
+            let docs = trailscope_query::udf::functions()
                 .into_iter()
-                .map(|(_, doc)| {
+                .map(|(_, doc)| doc)
+                .chain(
+                    trailscope_query::udf::aggregate_functions()
+                        .into_iter()
+                        .map(|(_, doc)| doc),
+                );
+            let rows = docs
+                .map(|doc| {
                     vec![
                         doc.usage.to_string(),
                         doc.description.to_string(),
