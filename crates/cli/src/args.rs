@@ -88,6 +88,11 @@ pub struct IngestArgs {
     /// A gzip file may expand to at most this many times its size (gzip bomb guard).
     #[arg(long, default_value_t = 200, value_name = "RATIO")]
     pub max_expansion_ratio: u64,
+    /// Commit every time the files read since the last commit reach this size (as stored,
+    /// e.g. `4GiB`, `500MB`): a crash or `kill -9` loses at most that much work, and the
+    /// next run reads only the files not yet committed. `0`: commit only at the end.
+    #[arg(long, default_value = "4GiB", value_name = "SIZE")]
+    pub checkpoint: String,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -133,6 +138,8 @@ impl IngestArgs {
             bail!("--max-expansion-ratio must be at least 2");
         }
         options.max_expansion_ratio = self.max_expansion_ratio;
+        options.checkpoint_bytes =
+            trailscope_ingest::synth::parse_size(&self.checkpoint).context("--checkpoint")?;
         Ok(IngestConfig {
             options,
             output: self.output,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::dataset::{DatasetWriter, FailedInput, InputRecord, META_DIR, RunRecord};
 use crate::dedupe::SeenEvents;
-use crate::discover::discover;
+use crate::discover::{InputFile, discover};
 use crate::error::{Error, Result};
 use crate::run::{FileCounts, IngestOptions, IngestSummary, Observer, RecordCounts};
 use crate::worker::{Shared, Worker, WorkerOutput};
@@ -58,19 +58,118 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
         std::process::id() ^ (started_at.elapsed().subsec_nanos())
     );
+    observer.on_start(to_read.len() as u64, to_read.iter().map(|f| f.size).sum());
+    files.failed += still_bad.len() as u64;
+    files.unchanged_bad = still_bad.len() as u64;
+    let chunks = checkpoints(&to_read, options.checkpoint_bytes);
+    let mut totals = Totals::default();
+    for (n, chunk) in chunks.iter().enumerate() {
+        // The first checkpoint also reports what was not read (unchanged failures, folders).
+        let first = n == 0;
+        let chunk_id = if first {
+            run_id.clone()
+        } else {
+            format!("{run_id}-c{n}")
+        };
+        let context = Chunk {
+            files: chunk,
+            run_id: &chunk_id,
+            started: &started,
+            still_bad: if first { &still_bad } else { &[] },
+            unreadable_dirs: if first {
+                &discovery.unreadable_dirs
+            } else {
+                &[]
+            },
+        };
+        run_chunk(&mut dataset, &seen, options, observer, context, &mut totals)?;
+    }
+    files.read += totals.files_read;
+    files.failed += totals.files_failed;
+    Ok(IngestSummary {
+        run_id,
+        dataset: options.dataset.clone(),
+        files,
+        records: totals.records,
+        bytes_read: totals.bytes_read,
+        bytes_decompressed: totals.bytes_decompressed,
+        data_files_written: totals.data_files_written,
+        data_bytes_written: totals.data_bytes_written,
+        threads: totals.threads,
+        wall_seconds: started_at.elapsed().as_secs_f64(),
+        dataset_rows: dataset.manifest().total_rows(),
+        issues: totals.issues,
+        issues_total: totals.issues_total,
+        conflicting_ids: totals.conflicting_ids,
+    })
+}
+
+/// The files of each checkpoint, in order: a new one starts when those before reach
+/// `bytes` (0: one for all). At least one, so that a run with nothing to read still commits
+/// what it found (unchanged failures).
+fn checkpoints(files: &[InputFile], bytes: u64) -> Vec<&[InputFile]> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0u64);
+    for (i, file) in files.iter().enumerate() {
+        size += file.size;
+        if bytes > 0 && size >= bytes {
+            out.push(&files[start..=i]);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    if start < files.len() || out.is_empty() {
+        out.push(&files[start..]);
+    }
+    out
+}
+
+/// One checkpoint's work: its files, and its own run id in the manifest.
+struct Chunk<'a> {
+    files: &'a [InputFile],
+    run_id: &'a str,
+    started: &'a str,
+    still_bad: &'a [(String, FailedInput)],
+    unreadable_dirs: &'a [(std::path::PathBuf, String)],
+}
+
+/// What the checkpoints of a run add up to.
+#[derive(Default)]
+struct Totals {
+    files_read: u64,
+    files_failed: u64,
+    records: RecordCounts,
+    bytes_read: u64,
+    bytes_decompressed: u64,
+    data_files_written: u64,
+    data_bytes_written: u64,
+    threads: usize,
+    issues: Vec<crate::run::InputIssue>,
+    issues_total: u64,
+    conflicting_ids: Vec<crate::run::InputIssue>,
+}
+
+/// Reads one checkpoint's files in parallel and commits them.
+fn run_chunk(
+    dataset: &mut DatasetWriter,
+    seen: &SeenEvents,
+    options: &IngestOptions,
+    observer: &dyn Observer,
+    chunk: Chunk,
+    totals: &mut Totals,
+) -> Result<()> {
+    let run_id = chunk.run_id.to_string();
     let staging = dataset.staging_dir(&run_id)?;
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         options.threads
     }
-    .min(to_read.len().max(1));
-    observer.on_start(to_read.len() as u64, to_read.iter().map(|f| f.size).sum());
-
+    .min(chunk.files.len().max(1));
+    totals.threads = totals.threads.max(threads);
     let shared = Shared {
-        files: &to_read,
+        files: chunk.files,
         next: AtomicUsize::new(0),
-        seen: &seen,
+        seen,
         observer,
         options,
         staging: &staging,
@@ -80,7 +179,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         conflicts: Mutex::new(Vec::new()),
         stop: AtomicBool::new(false),
     };
-    for (source, failed) in &still_bad {
+    for (source, failed) in chunk.still_bad {
         shared.issue(
             source,
             None,
@@ -90,9 +189,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             ),
         );
     }
-    files.failed += still_bad.len() as u64;
-    files.unchanged_bad = still_bad.len() as u64;
-    for (dir, why) in &discovery.unreadable_dirs {
+    for (dir, why) in chunk.unreadable_dirs {
         shared.issue(
             &dir.display().to_string(),
             None,
@@ -118,7 +215,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     let mut records = RecordCounts::default();
     let mut inputs = Vec::new();
     let mut failed = Vec::new();
-    let (mut bytes_read, mut bytes_decompressed) = (0, 0);
+    let mut files_read = 0;
     for output in outputs {
         let output = output?;
         staged.extend(output.staged);
@@ -126,17 +223,17 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         records.time_substituted += output.records.time_substituted;
         records.without_time += output.records.without_time;
         for report in output.reports {
-            files.read += 1;
+            files_read += 1;
             records.seen += report.records_seen;
             records.written += report.records_written;
             records.duplicate += report.records_duplicate;
             records.conflicting_ids += report.conflicting_ids;
             records.rejected += report.records_rejected;
-            bytes_read += report.bytes;
-            bytes_decompressed += report.decompressed_bytes;
+            totals.bytes_read += report.bytes;
+            totals.bytes_decompressed += report.decompressed_bytes;
             let modified = report.modified;
             if report.failed {
-                files.failed += 1;
+                totals.files_failed += 1;
                 failed.push((
                     report.source.clone(),
                     FailedInput {
@@ -159,15 +256,16 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             }
         }
     }
-    let data_files_written = staged.len() as u64;
-    let data_bytes_written = staged.iter().map(|f| f.bytes).sum();
+    totals.data_files_written += staged.len() as u64;
+    totals.data_bytes_written += staged.iter().map(|f| f.bytes).sum::<u64>();
+    totals.files_read += files_read;
     dataset.commit(
         RunRecord {
             run_id: run_id.clone(),
-            started,
+            started: chunk.started.to_string(),
             committed: now_rfc3339(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
-            files_read: files.read,
+            files_read,
             records_written: records.written,
             records_duplicate: records.duplicate,
             records_rejected: records.rejected,
@@ -177,23 +275,23 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         &staged,
         &key_files,
     )?;
-    let issues_total = shared.issues_total.load(Ordering::Relaxed);
+    let r = &mut totals.records;
+    r.seen += records.seen;
+    r.written += records.written;
+    r.duplicate += records.duplicate;
+    r.conflicting_ids += records.conflicting_ids;
+    r.rejected += records.rejected;
+    r.time_substituted += records.time_substituted;
+    r.without_time += records.without_time;
+    totals.issues_total += shared.issues_total.load(Ordering::Relaxed);
+    // As within a checkpoint, at most MAX_ISSUES_KEPT are kept (all are counted).
+    let room = crate::run::MAX_ISSUES_KEPT.saturating_sub(totals.issues.len());
     let issues = shared.issues.into_inner().expect("not poisoned");
-    let conflicting_ids = shared.conflicts.into_inner().expect("not poisoned");
-    Ok(IngestSummary {
-        run_id,
-        dataset: options.dataset.clone(),
-        files,
-        records,
-        bytes_read,
-        bytes_decompressed,
-        data_files_written,
-        data_bytes_written,
-        threads,
-        wall_seconds: started_at.elapsed().as_secs_f64(),
-        dataset_rows: dataset.manifest().total_rows(),
-        issues,
-        issues_total,
-        conflicting_ids,
-    })
+    totals.issues.extend(issues.into_iter().take(room));
+    let room = crate::run::MAX_ISSUES_KEPT.saturating_sub(totals.conflicting_ids.len());
+    let conflicts = shared.conflicts.into_inner().expect("not poisoned");
+    totals
+        .conflicting_ids
+        .extend(conflicts.into_iter().take(room));
+    Ok(())
 }

@@ -30,7 +30,15 @@ pub struct IngestOptions {
     pub max_expansion_ratio: u64,
     /// Re-read files the dataset already holds (duplicates are still dropped).
     pub reread: bool,
+    /// Commit every time the files read since the last commit reach this many bytes (as
+    /// stored, gzipped or not), so that a crash or a kill loses at most that much work and
+    /// the next run reads only the files not yet committed; 0: commit only at the end.
+    pub checkpoint_bytes: u64,
 }
+
+/// The default checkpoint: 4 GiB of (mostly gzipped) input, about 40 GiB of JSON, a few
+/// minutes of work on two cores.
+pub const DEFAULT_CHECKPOINT_BYTES: u64 = 4 << 30;
 
 impl IngestOptions {
     /// Options with defaults for `inputs` into `dataset`.
@@ -43,6 +51,7 @@ impl IngestOptions {
             max_record_bytes: 32 << 20,
             max_expansion_ratio: 200,
             reread: false,
+            checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
         }
     }
 }

@@ -170,3 +170,81 @@ fn a_file_truncated_while_it_is_read_is_reported_not_a_crash() {
         }
     }
 }
+
+/// The inputs and data files the dataset's manifest has committed.
+fn committed(dataset: &Path) -> (usize, usize) {
+    let Ok(text) = std::fs::read_to_string(dataset.join("_trailscope/manifest.json")) else {
+        return (0, 0);
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let count = |key: &str| {
+        manifest[key]
+            .as_object()
+            .map(|o| o.len())
+            .or_else(|| manifest[key].as_array().map(|a| a.len()))
+            .unwrap_or(0)
+    };
+    (count("inputs"), count("runs"))
+}
+
+#[test]
+fn a_kill_after_a_checkpoint_keeps_it_and_the_next_run_reads_only_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, _) = generated_trail(tmp.path(), 4 << 20);
+    let expected = reference(&input, &tmp.path().join("reference"));
+    let total_files = committed(&tmp.path().join("reference")).0;
+    let mut interrupted = 0;
+    for round in 0..3usize {
+        let dataset = tmp.path().join(format!("checkpointed-{round}"));
+        let mut child = quiet_ingest(&input, &dataset)
+            .args(["--checkpoint", "64KiB", "-j", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill once round + 1 checkpoints are committed (or the run has ended).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while committed(&dataset).1 < round + 1
+            && child.try_wait().unwrap().is_none()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        assert_only_complete_files(&dataset);
+        let (kept, checkpoints) = committed(&dataset);
+        assert!(
+            checkpoints > round,
+            "round {round}: {checkpoints} checkpoints"
+        );
+        assert!(kept > 0, "round {round}: the checkpoints committed files");
+        eprintln!("round {round}: {checkpoints} checkpoints, {kept} of {total_files} files");
+        if kept < total_files {
+            interrupted += 1;
+        }
+        let again = quiet_ingest(&input, &dataset)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+        // The next run reads only what the checkpoints had not committed.
+        assert_eq!(summary["files"]["unchanged"], kept as u64, "round {round}");
+        assert_eq!(
+            summary["files"]["read"],
+            (total_files - kept) as u64,
+            "round {round}"
+        );
+        assert_eq!(
+            event_identities(&dataset),
+            expected,
+            "round {round}: every event once"
+        );
+    }
+    assert!(interrupted > 0, "no kill came before the run's end");
+}
