@@ -26,6 +26,9 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Write the records of a dataset back out as CloudTrail JSON (one record a line).
     Export(ExportArgs),
+    /// Merge the small data files of each partition (left by frequent runs and checkpoints)
+    /// into few of a sensible size; crash-safe, like ingest.
+    Compact(CompactArgs),
     /// Generate a synthetic trail, ingest it into a temporary dataset and show what
     /// trailscope finds.
     Demo(DemoArgs),
@@ -93,8 +96,38 @@ pub struct IngestArgs {
     /// next run reads only the files not yet committed. `0`: commit only at the end.
     #[arg(long, default_value = "4GiB", value_name = "SIZE")]
     pub checkpoint: String,
+    /// After the run, merge the data files of each partition it wrote to that then holds
+    /// at least this many (0: never; `trailscope compact` merges any partition).
+    #[arg(long, default_value_t = 5, value_name = "FILES")]
+    pub compact_at: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// The dataset directory (written by `trailscope ingest`).
+    #[arg(long, short, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Merge files into ones of at most about this size (`256MiB`, `1GiB`, ...).
+    #[arg(long, default_value = "256MiB", value_name = "SIZE")]
+    pub target_size: String,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CompactArgs {
+    /// The compaction options, or why the arguments are wrong.
+    pub fn into_options(self) -> anyhow::Result<(trailscope_ingest::CompactOptions, bool)> {
+        let mut options = trailscope_ingest::CompactOptions::new(self.dataset);
+        options.target_file_bytes =
+            trailscope_ingest::synth::parse_size(&self.target_size).context("--target-size")?;
+        if options.target_file_bytes < 1 << 20 {
+            bail!("--target-size must be at least 1MiB");
+        }
+        Ok((options, self.json))
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -140,6 +173,10 @@ impl IngestArgs {
         options.max_expansion_ratio = self.max_expansion_ratio;
         options.checkpoint_bytes =
             trailscope_ingest::synth::parse_size(&self.checkpoint).context("--checkpoint")?;
+        if self.compact_at == 1 {
+            bail!("--compact-at must be 0 (never) or at least 2");
+        }
+        options.compact_at_files = self.compact_at;
         Ok(IngestConfig {
             options,
             output: self.output,

@@ -123,6 +123,12 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         s.data_files_written,
         megabytes(s.data_bytes_written)
     );
+    if s.partitions_compacted > 0 {
+        out += &format!(
+            "  compacted {} partitions it wrote to (their small files merged)\n",
+            s.partitions_compacted
+        );
+    }
     if s.issues_total > 0 {
         out += &format!(
             "  {} input problems (files and records that could not be used)\n",

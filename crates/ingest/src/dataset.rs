@@ -260,6 +260,10 @@ struct Journal {
     run_id: String,
     /// (from, to), relative to the dataset root.
     renames: Vec<(String, String)>,
+    /// Data files to delete once the manifest no longer names them (compaction), relative
+    /// to the dataset root.
+    #[serde(default)]
+    removes: Vec<String>,
     manifest: Manifest,
 }
 
@@ -382,8 +386,49 @@ impl DatasetWriter {
         let journal = Journal {
             run_id,
             renames,
+            removes: Vec::new(),
             manifest,
         };
+        self.apply(journal)
+    }
+
+    /// Replaces committed data files by others holding the same rows (compaction): the
+    /// staged `files` come in and `removed` (relative paths) go, in one commit.
+    pub fn replace(
+        &mut self,
+        run_id: &str,
+        files: &[StagedFile],
+        removed: &[String],
+    ) -> Result<()> {
+        let mut manifest = self.manifest.clone();
+        let before: u64 = manifest.total_rows();
+        manifest.data_files.retain(|f| !removed.contains(&f.path));
+        let mut renames = Vec::new();
+        for file in files {
+            renames.push((self.relative(&file.staged)?, file.relative.clone()));
+            manifest.data_files.push(DataFile {
+                path: file.relative.clone(),
+                rows: file.rows,
+                bytes: file.bytes,
+                run_id: run_id.to_string(),
+            });
+        }
+        if manifest.total_rows() != before {
+            return Err(Error::Config(format!(
+                "compaction would change the dataset's rows ({before} to {})",
+                manifest.total_rows()
+            )));
+        }
+        self.apply(Journal {
+            run_id: run_id.to_string(),
+            renames,
+            removes: removed.to_vec(),
+            manifest,
+        })
+    }
+
+    /// Writes the journal, then performs it.
+    fn apply(&mut self, journal: Journal) -> Result<()> {
         crash_point("before-journal");
         write_atomic(
             &self.root.join(META_DIR).join("journal.json"),
@@ -456,6 +501,23 @@ fn apply_journal(root: &Path, journal: &Journal) -> Result<()> {
         &to_json(&journal.manifest),
     )?;
     crash_point("after-manifest");
+    let mut emptied = std::collections::BTreeSet::new();
+    for (i, relative) in journal.removes.iter().enumerate() {
+        let path = root.join(relative);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                emptied.extend(path.parent().map(Path::to_path_buf));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+        if i == 0 {
+            crash_point("after-first-remove");
+        }
+    }
+    for dir in &emptied {
+        sync_dir(dir)?;
+    }
     let journal_path = root.join(META_DIR).join("journal.json");
     fs::remove_file(&journal_path).map_err(|e| Error::io(&journal_path, e))?;
     let staging = root.join(STAGING_DIR).join(&journal.run_id);

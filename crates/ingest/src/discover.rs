@@ -99,12 +99,47 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery>
             add_file(input, &name, true, Some(&meta), &mut found, &mut names);
         }
     }
+    // Large files first (they bound the run's length), then by day: the workers read a
+    // day's files together, across accounts and regions, so each day's partition is
+    // written by few files instead of one per (account, region, worker) visit.
     found.files.sort_by(|a, b| {
         (b.size >= LARGE_FILE)
             .cmp(&(a.size >= LARGE_FILE))
+            .then_with(|| export_day(&a.source).cmp(export_day(&b.source)))
             .then_with(|| a.source.cmp(&b.source))
     });
     Ok(found)
+}
+
+/// The `YYYY/MM/DD` folders of a CloudTrail export path
+/// (`AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>`), or "" when it has none.
+fn export_day(source: &str) -> &str {
+    let mut parts = source.rsplitn(5, '/');
+    let (_file, day, month, year) = (parts.next(), parts.next(), parts.next(), parts.next());
+    let is = |part: Option<&str>, len: usize| {
+        part.is_some_and(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if is(year, 4) && is(month, 2) && is(day, 2) {
+        let end = source.len() - _file.map_or(0, |f| f.len() + 1);
+        &source[end - 10..end]
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::export_day;
+
+    #[test]
+    fn the_day_of_an_export_path() {
+        assert_eq!(
+            export_day("AWSLogs/1/CloudTrail/eu-west-1/2026/03/02/x.json.gz"),
+            "2026/03/02"
+        );
+        assert_eq!(export_day("trail.json"), "");
+        assert_eq!(export_day("a/b/2026/3/02/x.json"), "");
+    }
 }
 
 fn walk(

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+pub mod compact;
 pub mod dataset;
 mod dedupe;
 pub mod discover;
@@ -45,6 +46,7 @@ pub mod synth;
 pub mod time;
 mod worker;
 
+pub use compact::{CompactOptions, CompactSummary, compact};
 pub use dataset::Manifest;
 pub use discover::discover;
 pub use error::{Error, Result};

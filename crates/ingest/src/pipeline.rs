@@ -86,7 +86,20 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     }
     files.read += totals.files_read;
     files.failed += totals.files_failed;
+    let mut partitions_compacted = 0;
+    if options.compact_at_files > 0 && !totals.touched.is_empty() {
+        let compaction = crate::compact::CompactOptions {
+            dataset: options.dataset.clone(),
+            target_file_bytes: options.writer.target_file_bytes as u64,
+            writer: options.writer.clone(),
+            min_files: options.compact_at_files,
+        };
+        partitions_compacted =
+            crate::compact::compact_partitions(&mut dataset, &compaction, Some(&totals.touched))?
+                .partitions_compacted;
+    }
     Ok(IngestSummary {
+        partitions_compacted,
         run_id,
         dataset: options.dataset.clone(),
         files,
@@ -146,6 +159,8 @@ struct Totals {
     issues: Vec<crate::run::InputIssue>,
     issues_total: u64,
     conflicting_ids: Vec<crate::run::InputIssue>,
+    /// The partitions the run wrote to (`event_date=...`).
+    touched: std::collections::BTreeSet<String>,
 }
 
 /// Reads one checkpoint's files in parallel and commits them.
@@ -257,6 +272,11 @@ fn run_chunk(
         }
     }
     totals.data_files_written += staged.len() as u64;
+    totals.touched.extend(
+        staged
+            .iter()
+            .filter_map(|f| f.relative.rsplit_once('/').map(|(dir, _)| dir.to_string())),
+    );
     totals.data_bytes_written += staged.iter().map(|f| f.bytes).sum::<u64>();
     totals.files_read += files_read;
     dataset.commit(

@@ -34,6 +34,10 @@ pub struct IngestOptions {
     /// stored, gzipped or not), so that a crash or a kill loses at most that much work and
     /// the next run reads only the files not yet committed; 0: commit only at the end.
     pub checkpoint_bytes: u64,
+    /// After the run, merge the files of each partition it wrote to that then holds at
+    /// least this many data files (0: never), so that frequent runs do not leave a
+    /// partition of many small files.
+    pub compact_at_files: usize,
 }
 
 /// The default checkpoint: 4 GiB of (mostly gzipped) input, about 40 GiB of JSON, a few
@@ -52,6 +56,7 @@ impl IngestOptions {
             max_expansion_ratio: 200,
             reread: false,
             checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
+            compact_at_files: 5,
         }
     }
 }
@@ -187,6 +192,8 @@ pub struct IngestSummary {
     pub data_files_written: u64,
     /// Parquet bytes written.
     pub data_bytes_written: u64,
+    /// Partitions whose files were merged after the run (see `compact_at_files`).
+    pub partitions_compacted: u64,
     /// Worker threads used.
     pub threads: usize,
     /// Wall time in seconds.

@@ -1,5 +1,6 @@
 //! One module per command: each turns its validated config into output and an outcome.
 
+mod compact;
 mod demo;
 mod detections;
 mod export;
@@ -21,6 +22,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Ingest(a) => ingest::run(a.into_config()?),
         Command::Export(a) => export::run(a.into_config()),
+        Command::Compact(a) => compact::run(a.into_options()?),
         Command::Demo(a) => demo::run(a),
         Command::Synth(a) => synth::run(a.into_options()?),
         Command::Sql(a) => sql::run(a.into_config()?),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `trailscope` binary.
 
 mod attribution;
+mod compact;
 mod crash;
 mod demo;
 mod exit_status;
