@@ -301,6 +301,11 @@ pub struct DatasetArgs {
     /// Only events before this time (the same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Memory a query's sorts, joins, aggregations and windows may hold: past it, those
+    /// that can spill to temporary files do (sorts, aggregations), the others stop the
+    /// query with an error (`512MiB`, `4GiB`; `0`, the default: no limit).
+    #[arg(long, default_value = "0", value_name = "SIZE")]
+    pub memory_limit: String,
 }
 
 /// A validated dataset and query options.
@@ -317,10 +322,13 @@ impl DatasetArgs {
             self.until.as_deref(),
             chrono::Utc::now(),
         )?;
+        let limit =
+            trailscope_ingest::synth::parse_size(&self.memory_limit).context("--memory-limit")?;
         Ok(DatasetConfig {
             root: self.dataset,
             options: QueryOptions {
                 window,
+                memory_limit: (limit > 0).then_some(limit as usize),
                 ..QueryOptions::default()
             },
         })

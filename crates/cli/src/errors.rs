@@ -26,6 +26,14 @@ pub fn one_line(err: &anyhow::Error) -> String {
         }
         line.push_str(first);
     }
+    if line.contains("Resources exhausted") {
+        // The message ends with a list of consumers on further lines: say what to do.
+        let cut = line
+            .find(" with top memory consumers")
+            .unwrap_or(line.len());
+        line.truncate(cut);
+        line.push_str(" (the query needs more than --memory-limit: raise it, or 0 for none)");
+    }
     line
 }
 

@@ -32,6 +32,9 @@ pub struct QueryOptions {
     pub detections: DetectionSet,
     /// Worker threads for query execution (default: DataFusion's, one per core).
     pub target_partitions: Option<usize>,
+    /// Memory the operators of a query may hold before they spill to disk (sorts,
+    /// aggregations, windows) or fail (the others); `None`: no limit.
+    pub memory_limit: Option<usize>,
 }
 
 /// Opens the dataset at `root` as a session with the table `events`, the attribution
@@ -54,7 +57,13 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     if let Some(partitions) = options.target_partitions {
         config = config.with_target_partitions(partitions.max(1));
     }
-    let mut ctx = new_context(config);
+    if options.memory_limit.is_some() {
+        // Each of the many sorts of a findings query (one per detection that orders or
+        // windows) reserves this much up front for its spill merge: DataFusion's 10 MiB
+        // each exhausted a small limit before anything spilled.
+        config.options_mut().execution.sort_spill_reservation_bytes = 1 << 20;
+    }
+    let mut ctx = new_context(config, options.memory_limit);
     udf::register_all(&mut ctx)?;
     let location = file_url(
         &root

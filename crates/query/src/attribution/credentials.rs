@@ -124,7 +124,7 @@ impl TableProvider for CredentialsTable {
 
 /// Reads the issuing calls, the portal calls and the used keys, and resolves every key.
 pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
-    let mut ctx = crate::context::new_context(SessionConfig::new());
+    let mut ctx = crate::context::new_context(SessionConfig::new(), None);
     udf::register_all(&mut ctx)
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     ctx.register_table("events", events)?;

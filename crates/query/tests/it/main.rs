@@ -5,6 +5,7 @@ mod detections;
 mod findings;
 mod hygiene;
 mod imports;
+mod memory;
 mod sigma;
 mod sigma_correlation;
 mod window;
