@@ -517,13 +517,7 @@ async fn identity_center_sessions_without_a_temporary_key_are_named_by_their_ses
         session("sso-1", "ConsoleLogin", None),
         session("sso-2", "GetSigninToken", Some("AKIAEXAMPLENOTASIA1")),
     ];
-    let trail = tmp.path().join("trail.json");
-    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
-    let dataset = tmp.path().join("lake");
-    ingest(&IngestOptions::new(vec![trail], dataset.clone()), &Silent).unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
+    let ctx = super::session_of(tmp.path(), &records).await;
     let found = rows(
         &ctx,
         "SELECT event_id, actor, actor_type, method FROM attribution ORDER BY event_id",

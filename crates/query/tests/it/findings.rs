@@ -363,17 +363,6 @@ pub async fn findings_of(
     tmp: &Path,
     records: &[String],
 ) -> std::collections::HashMap<String, BTreeSet<String>> {
-    std::fs::create_dir_all(tmp).unwrap();
-    let trail = tmp.join("trail.json");
-    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
-    let dataset = tmp.join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
+    let ctx = super::session_of(tmp, records).await;
     findings_by_detection(&ctx).await
 }

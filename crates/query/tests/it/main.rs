@@ -50,6 +50,19 @@ fn ingest_into(tmp: &Path, inputs: Vec<PathBuf>) -> (PathBuf, IngestSummary) {
     (dataset, summary)
 }
 
+/// A session over hand-written CloudTrail records (JSON objects), ingested into `tmp/lake`
+/// from one `{"Records": [...]}` file.
+pub async fn session_of(tmp: &Path, records: &[String]) -> datafusion::prelude::SessionContext {
+    std::fs::create_dir_all(tmp).unwrap();
+    let trail = tmp.join("trail.json");
+    std::fs::write(&trail, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+    let dataset = tmp.join("lake");
+    ingest(&IngestOptions::new(vec![trail], dataset.clone()), &Silent).unwrap();
+    trailscope_query::open_session(&dataset, &QueryOptions::default())
+        .await
+        .unwrap()
+}
+
 pub async fn scalar(ctx: &datafusion::prelude::SessionContext, sql: &str) -> i64 {
     let batches: Vec<RecordBatch> = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     batches[0].column(0).as_primitive::<Int64Type>().value(0)

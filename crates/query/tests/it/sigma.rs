@@ -166,17 +166,7 @@ async fn modifiers_and_conditions_mean_what_the_specification_says() {
             "",
         ),
     ];
-    let trail = tmp.path().join("t.json");
-    std::fs::write(&trail, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
-    let dataset = tmp.path().join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
+    let ctx = super::session_of(tmp.path(), &records).await;
     let cases: &[(&str, &[&str])] = &[
         // Case-insensitive by default; `cased` is exact.
         (
@@ -293,17 +283,8 @@ async fn keywords_and_encodings_match_the_records_text() {
             "eventTime":"2026-03-02T10:00:00Z","recipientAccountId":"111122223333","userAgent":"Evil-Tool/1.0",
             "requestParameters":{"userData":"ZWNobyBoZWxsbw=="}}"#,
     ];
-    let trail = tmp.path().join("t.json");
-    std::fs::write(&trail, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
-    let dataset = tmp.path().join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
+    let records = records.map(String::from);
+    let ctx = super::session_of(tmp.path(), &records).await;
     let cases: &[(&str, &[&str])] = &[
         // Keywords: anywhere in the record's values, case-insensitive, wildcards kept.
         ("  words:\n    - evil-tool\n  condition: words", &["e"]),

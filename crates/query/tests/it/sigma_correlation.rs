@@ -1,7 +1,6 @@
 //! Sigma correlation rules over hand-made records: each type fires on the events the
 //! specification says, over a sliding window, per group, and not otherwise.
 
-use trailscope_query::QueryOptions;
 use trailscope_query::sigma;
 
 /// A record of `user` from `ip` at `10:MM:SS` (`time`), calling `name`.
@@ -119,17 +118,7 @@ async fn correlations_fire_on_what_the_specification_says() {
         record("v5", "50:10", "ListBuckets", "198.51.100.7", "gus", ""),
         record("v6", "50:20", "ListBuckets", "198.51.100.7", "gus", ""),
     ];
-    let trail = tmp.path().join("t.json");
-    std::fs::write(&trail, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
-    let dataset = tmp.path().join("lake");
-    trailscope_ingest::ingest(
-        &trailscope_ingest::IngestOptions::new(vec![trail], dataset.clone()),
-        &trailscope_ingest::Silent,
-    )
-    .unwrap();
-    let ctx = trailscope_query::open_session(&dataset, &QueryOptions::default())
-        .await
-        .unwrap();
+    let ctx = super::session_of(tmp.path(), &records).await;
     let event_count = "  type: event_count\n  rules: [failed_login]\n  group-by: [sourceIPAddress]\n  timespan: 5m\n  condition:\n    gte: 3";
     assert_eq!(fired(&ctx, event_count).await, ["f1,f2,f3"]);
     // Grouped by user instead: ann's three within 5 minutes, from two addresses (in
