@@ -359,16 +359,7 @@ impl DatasetWriter {
         key_files: &[PathBuf],
     ) -> Result<()> {
         let mut manifest = self.manifest.clone();
-        let mut renames = Vec::new();
-        for file in files {
-            renames.push((self.relative(&file.staged)?, file.relative.clone()));
-            manifest.data_files.push(DataFile {
-                path: file.relative.clone(),
-                rows: file.rows,
-                bytes: file.bytes,
-                run_id: run.run_id.clone(),
-            });
-        }
+        let mut renames = self.add_data_files(&mut manifest, files, &run.run_id)?;
         for key_file in key_files {
             let name = key_file
                 .file_name()
@@ -403,16 +394,7 @@ impl DatasetWriter {
         let mut manifest = self.manifest.clone();
         let before: u64 = manifest.total_rows();
         manifest.data_files.retain(|f| !removed.contains(&f.path));
-        let mut renames = Vec::new();
-        for file in files {
-            renames.push((self.relative(&file.staged)?, file.relative.clone()));
-            manifest.data_files.push(DataFile {
-                path: file.relative.clone(),
-                rows: file.rows,
-                bytes: file.bytes,
-                run_id: run_id.to_string(),
-            });
-        }
+        let renames = self.add_data_files(&mut manifest, files, run_id)?;
         if manifest.total_rows() != before {
             return Err(Error::Config(format!(
                 "compaction would change the dataset's rows ({before} to {})",
@@ -425,6 +407,27 @@ impl DatasetWriter {
             removes: removed.to_vec(),
             manifest,
         })
+    }
+
+    /// Adds the staged `files` to `manifest` as written by `run_id`; returns their renames
+    /// (staging to partition).
+    fn add_data_files(
+        &self,
+        manifest: &mut Manifest,
+        files: &[StagedFile],
+        run_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let mut renames = Vec::new();
+        for file in files {
+            renames.push((self.relative(&file.staged)?, file.relative.clone()));
+            manifest.data_files.push(DataFile {
+                path: file.relative.clone(),
+                rows: file.rows,
+                bytes: file.bytes,
+                run_id: run_id.to_string(),
+            });
+        }
+        Ok(renames)
     }
 
     /// Writes the journal, then performs it.
