@@ -97,24 +97,9 @@ pub(super) fn glob_matches(glob: &str, name: &str) -> bool {
 
 fn detection_sql(d: &Detection) -> Result<String, String> {
     Ok(match d {
-        Detection::AllOf(items) => {
-            let parts = items.iter().map(item_sql).collect::<Result<Vec<_>, _>>()?;
-            join(&parts, "AND", "TRUE")
-        }
-        Detection::AnyOf(detections) => {
-            let parts = detections
-                .iter()
-                .map(detection_sql)
-                .collect::<Result<Vec<_>, _>>()?;
-            join(&parts, "OR", "FALSE")
-        }
-        Detection::And(detections) => {
-            let parts = detections
-                .iter()
-                .map(detection_sql)
-                .collect::<Result<Vec<_>, _>>()?;
-            join(&parts, "AND", "TRUE")
-        }
+        Detection::AllOf(items) => join(&each(items, item_sql)?, "AND", "TRUE"),
+        Detection::AnyOf(detections) => join(&each(detections, detection_sql)?, "OR", "FALSE"),
+        Detection::And(detections) => join(&each(detections, detection_sql)?, "AND", "TRUE"),
         Detection::Conditional { named, condition } => condition_sql(condition, named)?,
         Detection::Keywords(values) => {
             let field = record_text();
@@ -128,6 +113,11 @@ fn detection_sql(d: &Detection) -> Result<String, String> {
             return Err("array quantifiers are not supported".into());
         }
     })
+}
+
+/// The SQL of each of `parts`, or the first reason one cannot be compiled.
+fn each<T>(parts: &[T], sql: impl Fn(&T) -> Result<String, String>) -> Result<Vec<String>, String> {
+    parts.iter().map(sql).collect()
 }
 
 /// One `field|modifiers: value(s)` item.
