@@ -12,6 +12,9 @@ use trailscope_query::{QueryOptions, TimeWindow};
 
 use crate::output::{Format, OutputConfig};
 
+mod policy;
+pub use policy::{PolicyArgs, PolicyConfig};
+
 /// Offline AWS CloudTrail analytics: ingest trails into Parquet, and find out who did what.
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, max_term_width = 100)]
@@ -46,6 +49,9 @@ pub enum Command {
     Who(WhoArgs),
     /// Every event of one actor, principal, access key or address, in time order.
     Timeline(TimelineArgs),
+    /// The IAM policy a role, user, root or person needs: the actions their allowed calls
+    /// used (scoped to the resources they named), with denied calls reported apart.
+    Policy(PolicyArgs),
     /// Run the detections and list what they find (root usage, ...).
     Findings(FindingsArgs),
     /// List the detections, with what each looks for and why.
@@ -640,6 +646,10 @@ pub struct FindingsArgs {
     /// Run no built-in detection (only `--sigma` and `--extra-detections` ones).
     #[arg(long)]
     pub no_builtin: bool,
+    /// The output of `aws iam get-account-authorization-details` (one or more accounts):
+    /// what each user and role is granted, for `permissions-mostly-unused`.
+    #[arg(long, value_name = "FILE")]
+    pub authorization_details: Option<PathBuf>,
 }
 
 /// Loads Sigma rules and says, on stderr, what was left out and why (one line each) and
@@ -662,6 +672,16 @@ fn load_sigma(paths: &[PathBuf]) -> trailscope_query::sigma::SigmaLoad {
     load
 }
 
+/// Reads and expands `aws iam get-account-authorization-details` output.
+pub fn read_authorization_details(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<trailscope_query::privilege::authorization::Granted>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    trailscope_query::privilege::authorization::parse(&text)
+        .with_context(|| format!("{}", path.display()))
+}
+
 /// A validated `findings` command (its detections are in the dataset's options).
 #[derive(Debug)]
 pub struct FindingsConfig {
@@ -669,6 +689,8 @@ pub struct FindingsConfig {
     pub output: OutputConfig,
     pub min_severity: Severity,
     pub fail_on: Option<Severity>,
+    /// Each user's and role's granted actions, from `--authorization-details`.
+    pub granted: Option<Vec<trailscope_query::privilege::authorization::Granted>>,
 }
 
 /// The built-in detections with those of `extra` on top.
@@ -706,6 +728,11 @@ impl FindingsArgs {
             output: self.format.into_config()?,
             min_severity: self.min_severity.unwrap_or(Severity::Info),
             fail_on: self.fail_on,
+            granted: self
+                .authorization_details
+                .as_deref()
+                .map(read_authorization_details)
+                .transpose()?,
         })
     }
 }

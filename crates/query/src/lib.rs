@@ -44,6 +44,7 @@ mod context;
 pub mod detections;
 mod literal;
 pub mod overview;
+pub mod privilege;
 mod session;
 pub mod sigma;
 #[cfg(feature = "synth")]

@@ -7,6 +7,10 @@ use crate::session::with_session;
 /// Runs the detections; exit status 1 when `--fail-on` is met.
 pub fn run(config: FindingsConfig) -> anyhow::Result<Outcome> {
     with_session(&config.dataset, async |ctx| {
+        if let Some(granted) = &config.granted {
+            let rows = trailscope_query::privilege::summary::granted_vs_used(&ctx, granted).await?;
+            trailscope_query::privilege::summary::fill(&ctx, &rows).await?;
+        }
         // Every detection runs once: the rows are written, then checked for --fail-on.
         let found = trailscope_query::detections::findings(&ctx, config.min_severity).await?;
         let firing = config

@@ -6,6 +6,7 @@ mod detections;
 mod export;
 mod findings;
 mod ingest;
+mod policy;
 mod principals;
 mod shell;
 mod sigma;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Sql(a) => sql::run(a.into_config()?),
         Command::Shell(a) => shell::run(a.into_config()?),
         Command::Principals(a) => principals::run(a.into_config()?),
+        Command::Policy(a) => policy::run(a.into_config()?),
         Command::Who(a) => who::run(a.into_config()?),
         Command::Timeline(a) => timeline::run(a.into_config()?),
         Command::Findings(a) => findings::run(a.into_config()?),

@@ -172,7 +172,9 @@ fn workload(actor: Actor, place: &Place<'_>, ev: &mut Event, rng: &mut impl Rng)
     ev.source_ip = acct.workloads[w].ip.clone();
     ev.user_agent = acct.workloads[w].agent.to_string();
     weighted(rng, WORKLOAD_APIS).apply(ev, acct, rng);
-    if rng.random_bool(0.01) {
+    // GetCallerIdentity needs no permission, so it is never denied
+    // (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+    if rng.random_bool(0.01) && ev.name != "GetCallerIdentity" {
         ev.error = Some((
             "AccessDenied".into(),
             format!(
@@ -220,7 +222,7 @@ fn human_cli(place: &Place<'_>, ev: &mut Event, rng: &mut impl Rng) {
     ev.source_ip = human.ip_on(world.seed, day).to_string();
     ev.user_agent = human.cli_agent.to_string();
     weighted(rng, HUMAN_CLI_APIS).apply(ev, acct, rng);
-    if rng.random_bool(0.04) {
+    if rng.random_bool(0.04) && ev.name != "GetCallerIdentity" {
         ev.error = Some((
             "AccessDenied".into(),
             format!(

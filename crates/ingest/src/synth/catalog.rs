@@ -87,7 +87,7 @@ impl Api {
             Api::GetCallerIdentity => get_caller_identity(ev),
             Api::Decrypt | Api::GenerateDataKey => kms_data_key(self, ev, account),
             Api::GetParameter => get_parameter(ev, account, rng),
-            Api::GetSecretValue => get_secret_value(ev, account, rng),
+            Api::GetSecretValue => get_secret_value(ev, account),
             Api::DescribeLogGroups => describe_log_groups(ev),
             Api::CreateLogStream => create_log_stream(ev, account, rng),
             Api::ListFunctions => list_functions(ev),
@@ -303,14 +303,21 @@ fn get_parameter(ev: &mut Event, account: &Account, rng: &mut impl Rng) {
 }
 
 /// `GetSecretValue`: source, name and request parameters.
-fn get_secret_value(ev: &mut Event, account: &Account, rng: &mut impl Rng) {
+/// A secret's ARN ends in six characters Secrets Manager picks once, when the secret is
+/// created: the same secret has the same ARN in every call.
+fn get_secret_value(ev: &mut Event, account: &Account) {
     let acct = &account.id;
     let region = ev.region.clone();
     set(ev, "secretsmanager.amazonaws.com", "GetSecretValue", true);
+    let suffix: String = acct
+        .bytes()
+        .rev()
+        .take(6)
+        .map(|digit| (b'a' + (digit - b'0') * 2) as char)
+        .collect();
     ev.request_parameters = Some(format!(
-        r#"{{"secretId":"arn:aws:secretsmanager:{region}:{acct}:secret:{}/db-credentials-{}"}}"#,
+        r#"{{"secretId":"arn:aws:secretsmanager:{region}:{acct}:secret:{}/db-credentials-{suffix}"}}"#,
         account.name,
-        ids::alnum(rng, 6)
     ));
 }
 

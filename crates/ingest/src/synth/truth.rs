@@ -31,6 +31,25 @@ pub struct GroundTruth {
     pub shared_identities: Vec<SharedIdentity>,
     /// Identities that look shared and are not.
     pub not_shared: Vec<NotShared>,
+    /// The IAM actions known principals and people used and were denied.
+    #[serde(default)]
+    pub permissions: Vec<PermissionTruth>,
+}
+
+/// What one principal or person used: the IAM actions of its allowed calls, and of its
+/// denied ones, as the Service Authorization Reference names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionTruth {
+    /// The scenario that made it.
+    pub scenario: String,
+    /// `principal` (a role, IAM user or root ARN) or `actor` (as `attribution` names it).
+    pub subject_kind: String,
+    /// The ARN or actor.
+    pub subject: String,
+    /// Actions its allowed calls needed, sorted, no duplicates.
+    pub allowed: Vec<String>,
+    /// Actions of its denied calls, sorted, no duplicates.
+    pub denied: Vec<String>,
 }
 
 /// One account of the organization.

@@ -195,6 +195,19 @@ const BUILTIN: &[(&str, &str)] = &[
         "access_key_human_and_automation.sql",
         include_str!("builtin/access_key_human_and_automation.sql"),
     ),
+    (
+        "root_use_not_requiring_root.sql",
+        include_str!("builtin/root_use_not_requiring_root.sql"),
+    ),
+    ("root_task.sql", include_str!("builtin/root_task.sql")),
+    (
+        "role_never_used.sql",
+        include_str!("builtin/role_never_used.sql"),
+    ),
+    (
+        "permissions_mostly_unused.sql",
+        include_str!("builtin/permissions_mostly_unused.sql"),
+    ),
 ];
 
 /// The built-in detections, sorted by id.

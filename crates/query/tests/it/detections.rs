@@ -1,6 +1,7 @@
 //! Every built-in detection against its own fixtures (`tests/detections/<id>/`): the
 //! records of `fires.jsonl` must fire it (its findings are snapshotted), those of
-//! `quiet.jsonl` must not. Whoever changes a rule sees which cases belong to it.
+//! `quiet.jsonl` must not (each with the authorization details of `<name>.authorization.json`
+//! where there is one). Whoever changes a rule sees which cases belong to it.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,15 @@ async fn findings_of(id: &str, file: &Path, tmp: &Path) -> Vec<String> {
         ..QueryOptions::default()
     };
     let ctx = open_session(&dataset, &options).await.unwrap();
+    // `fires.authorization.json` beside `fires.jsonl`: the authorization details the
+    // detections that compare granted with used permissions read.
+    let details = file.with_extension("authorization.json");
+    if details.exists() {
+        use trailscope_query::privilege::{authorization, summary};
+        let granted = authorization::parse(&std::fs::read_to_string(&details).unwrap()).unwrap();
+        let rows = summary::granted_vs_used(&ctx, &granted).await.unwrap();
+        summary::fill(&ctx, &rows).await.unwrap();
+    }
     let found = findings(&ctx, Severity::Info).await.unwrap();
     assert!(found.strings("detection_id").iter().all(|d| d == id));
     lines(&ctx, &found).await

@@ -6,6 +6,7 @@ mod findings;
 mod hygiene;
 mod imports;
 mod memory;
+mod privilege;
 mod sigma;
 mod sigma_correlation;
 mod window;

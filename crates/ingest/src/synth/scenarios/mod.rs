@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod chains;
+mod privilege;
 mod root;
 mod shared;
 mod workloads;
@@ -305,6 +306,7 @@ pub fn build(world: &World) -> (Vec<Scheduled>, GroundTruth) {
     chains::inject(&mut b);
     shared::inject(&mut b);
     workloads::inject(&mut b);
+    privilege::inject(&mut b);
     let mut events = b.events;
     events.sort_by_key(|s| s.event.time);
     (events, b.truth)

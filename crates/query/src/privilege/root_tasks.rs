@@ -1,0 +1,73 @@
+//! The table `root_tasks`: the calls only the root user can make
+//! (`data/privilege/root_tasks.tsv`), for the root detections to join.
+
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::Result;
+
+const ROOT_TASKS_TSV: &str = include_str!("../../data/privilege/root_tasks.tsv");
+
+/// The rows of the table: event source, event name, condition, task.
+pub fn rows() -> Vec<[&'static str; 4]> {
+    ROOT_TASKS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            <[&str; 4]>::try_from(f).ok()
+        })
+        .collect()
+}
+
+/// Registers `root_tasks` (event_source, event_name, condition, task) on `ctx`.
+pub fn register(ctx: &SessionContext) -> Result<()> {
+    let names = ["event_source", "event_name", "condition", "task"];
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let rows = rows();
+    let columns = (0..names.len())
+        .map(|i| Arc::new(rows.iter().map(|r| Some(r[i])).collect::<StringArray>()) as _)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(datafusion::error::DataFusionError::from)?;
+    ctx.register_table(
+        "root_tasks",
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privilege::mapping::{EventActions, Mapping};
+
+    #[test]
+    fn every_row_is_a_known_api_call_with_a_known_condition() {
+        let rows = rows();
+        assert!(rows.len() >= 15);
+        for [source, name, condition, task] in rows {
+            assert!(
+                matches!(
+                    EventActions::get().map(source, name, None),
+                    Mapping::Action { .. }
+                ),
+                "{source} {name}"
+            );
+            assert!(
+                matches!(condition, "any" | "own_credentials" | "mfa_delete"),
+                "{condition}"
+            );
+            assert!(!task.is_empty());
+        }
+    }
+}
