@@ -305,5 +305,8 @@ async fn mostly_unused_grants_are_found_only_where_they_are() {
     assert_eq!(broad.comparison.used, analyst.allowed.len());
     summary::fill(&ctx, &rows).await.unwrap();
     let found = findings(&ctx, Severity::Info).await.unwrap();
-    assert_eq!(found.strings("principal"), std::slice::from_ref(&analyst.subject));
+    assert_eq!(
+        found.strings("principal"),
+        std::slice::from_ref(&analyst.subject)
+    );
 }
