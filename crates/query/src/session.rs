@@ -87,7 +87,7 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     };
     let all_events = ctx.table_provider(source).await?;
     attribution::register(&ctx, all_events).await?;
-    crate::privilege::root_tasks::register(&ctx)?;
+    crate::privilege::root_tasks::register(&ctx).await?;
     crate::privilege::summary::register(&ctx)?;
     crate::detections::register_findings(&ctx, options.detections.detections()).await?;
     Ok(ctx)

@@ -1,5 +1,6 @@
 //! The table `root_tasks`: the calls only the root user can make
-//! (`data/privilege/root_tasks.tsv`), for the root detections to join.
+//! (`data/privilege/root_tasks.tsv`), and the view `root_calls` (`root_calls.sql`): every
+//! root API call with the root-only task it is, for the root detections.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use datafusion::prelude::SessionContext;
 use crate::Result;
 
 const ROOT_TASKS_TSV: &str = include_str!("../../data/privilege/root_tasks.tsv");
+const ROOT_CALLS_SQL: &str = include_str!("root_calls.sql");
 
 /// The rows of the table: event source, event name, condition, task.
 pub fn rows() -> Vec<[&'static str; 4]> {
@@ -24,8 +26,9 @@ pub fn rows() -> Vec<[&'static str; 4]> {
         .collect()
 }
 
-/// Registers `root_tasks` (event_source, event_name, condition, task) on `ctx`.
-pub fn register(ctx: &SessionContext) -> Result<()> {
+/// Registers `root_tasks` (event_source, event_name, condition, task) and the view
+/// `root_calls` on `ctx`, whose `signed_events` is already registered.
+pub async fn register(ctx: &SessionContext) -> Result<()> {
     let names = ["event_source", "event_name", "condition", "task"];
     let schema = Arc::new(Schema::new(
         names
@@ -43,6 +46,8 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
         "root_tasks",
         Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
     )?;
+    let view = ctx.sql(ROOT_CALLS_SQL).await?.into_view();
+    ctx.register_table("root_calls", view)?;
     Ok(())
 }
 

@@ -7,24 +7,17 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#root-user-tasks
 -- false_positives: Expected when the account's owners do these tasks; confirm who did and why.
 SELECT
-  e.root_principal AS principal,
-  e.root_principal AS actor,
-  e.recipient_account_id AS account_id,
-  e.event_time,
-  e.event_id,
+  root_principal AS principal,
+  root_principal AS actor,
+  recipient_account_id AS account_id,
+  event_time,
+  event_id,
   to_json(named_struct(
-    'event_name', e.event_name,
-    'task', t.task,
-    'failed', e.error_code IS NOT NULL,
-    'source_ip', e.source_ip_address,
-    'user_agent', e.user_agent
+    'event_name', event_name,
+    'task', task,
+    'failed', error_code IS NOT NULL,
+    'source_ip', source_ip_address,
+    'user_agent', user_agent
   )) AS evidence
-FROM signed_events e
-JOIN root_tasks t
-  ON e.event_source = t.event_source AND e.event_name = t.event_name
- AND (t.condition = 'any'
-      OR (t.condition = 'own_credentials'
-          AND coalesce(json_get_str(e.request_parameters, 'userName'), 'root') = 'root')
-      OR (t.condition = 'mfa_delete'
-          AND json_get_str(e.request_parameters, 'VersioningConfiguration', 'MfaDelete') IS NOT NULL))
-WHERE e.root_use AND coalesce(e.event_type, 'AwsApiCall') = 'AwsApiCall'
+FROM root_calls
+WHERE task IS NOT NULL

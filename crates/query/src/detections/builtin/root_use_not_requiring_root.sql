@@ -1,27 +1,10 @@
 -- id: root-use-not-requiring-root
 -- title: Root used for what an IAM identity could do
 -- severity: high
--- description: The root user made API calls that are not among the tasks only root can do (table root_tasks); sign-ins and the reads the console makes on the root user's behalf are left out. One finding per account and UTC day. Use an IAM identity instead.
+-- description: The root user made API calls that are not among the tasks only root can do (view root_calls, table root_tasks); sign-ins and the reads the console makes on the root user's behalf are left out. One finding per account and UTC day. Use an IAM identity instead.
 -- rationale: AWS asks that the root user be used only for the tasks that require it; anything else an IAM identity (a role through Identity Center, say) can do with least privilege and attribution. The root_tasks table lists those tasks as CloudTrail records them.
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#root-user-tasks, https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Calls made while doing a root-only task that the console performs without a documented event (closing the account, changing the support plan) are counted here; check the day's event names.
-WITH calls AS (
-  SELECT e.*, t.task
-  FROM signed_events e
-  LEFT JOIN root_tasks t
-    ON e.event_source = t.event_source AND e.event_name = t.event_name
-   AND (t.condition = 'any'
-        OR (t.condition = 'own_credentials'
-            AND coalesce(json_get_str(e.request_parameters, 'userName'), 'root') = 'root')
-        OR (t.condition = 'mfa_delete'
-            AND json_get_str(e.request_parameters, 'VersioningConfiguration', 'MfaDelete') IS NOT NULL))
-  WHERE e.root_use
-    -- API calls only: sign-ins are other detections' (old records have no eventType).
-    AND coalesce(e.event_type, 'AwsApiCall') = 'AwsApiCall'
-    AND e.event_source <> 'signin.amazonaws.com'
-    -- Reads the console makes for a page the root user opened.
-    AND NOT (coalesce(e.read_only, false) AND coalesce(e.session_credential_from_console, false))
-)
 SELECT
   root_principal AS principal,
   root_principal AS actor,
@@ -37,6 +20,8 @@ SELECT
     'source_ips', array_sort(array_agg(DISTINCT source_ip_address)),
     'advice', 'use an IAM identity: none of these calls needs the root user'
   )) AS evidence
-FROM calls
+FROM root_calls
 WHERE task IS NULL
+  -- Reads the console makes for a page the root user opened.
+  AND NOT (coalesce(read_only, false) AND coalesce(session_credential_from_console, false))
 GROUP BY 1, 2, 3, date_trunc('day', event_time)
