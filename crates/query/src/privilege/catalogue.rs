@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::data_rows;
+
 const ACTIONS_TSV: &str = include_str!("../../data/iam/actions.tsv");
 const RESOURCES_TSV: &str = include_str!("../../data/iam/resources.tsv");
 
@@ -36,7 +38,7 @@ impl Catalogue {
 
     fn parse(actions: &str, resources: &str) -> Catalogue {
         let mut services: HashMap<String, HashMap<String, ActionInfo>> = HashMap::new();
-        for fields in rows(actions) {
+        for fields in data_rows(actions) {
             let [prefix, action, level, types] = fields[..] else {
                 continue;
             };
@@ -53,7 +55,7 @@ impl Catalogue {
                 },
             );
         }
-        let arn_patterns = rows(resources)
+        let arn_patterns = data_rows(resources)
             .filter_map(|fields| match fields[..] {
                 [prefix, kind, arn] => Some(((prefix.to_string(), kind.to_string()), arn.into())),
                 _ => None,
@@ -113,13 +115,6 @@ impl Catalogue {
                 .is_some_and(|pattern| arn_matches(pattern, arn))
         })
     }
-}
-
-/// The tab-separated fields of each line of a catalogue file, comments left out.
-fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .map(|line| line.split('\t').collect())
 }
 
 /// IAM's wildcard match: `*` any run of characters, `?` any one (both lower-cased).

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::catalogue::Catalogue;
+use super::data_rows;
 
 const EVENT_ACTIONS_TSV: &str = include_str!("../../data/privilege/event_actions.tsv");
 
@@ -44,11 +45,7 @@ impl EventActions {
 
     fn parse(text: &str) -> EventActions {
         let mut table = EventActions::default();
-        for line in text
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-        {
-            let fields: Vec<&str> = line.split('\t').collect();
+        for fields in data_rows(text) {
             let [source, name, action, ..] = fields[..] else {
                 continue;
             };

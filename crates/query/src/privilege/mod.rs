@@ -25,6 +25,14 @@ pub use usage::{Outcome, PolicySubject, Usage, usage};
 
 use crate::{Answer, Error, Result};
 
+/// The tab-separated fields of each line of one of the data files (`data/iam`,
+/// `data/privilege`), comment and blank lines left out.
+fn data_rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| line.split('\t').collect())
+}
+
 /// The policies of a [`PolicySubject`], with the usage they come from.
 #[derive(Debug, Clone)]
 pub struct PolicyReport {

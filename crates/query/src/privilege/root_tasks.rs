@@ -16,13 +16,8 @@ const ROOT_CALLS_SQL: &str = include_str!("root_calls.sql");
 
 /// The rows of the table: event source, event name, condition, task.
 pub fn rows() -> Vec<[&'static str; 4]> {
-    ROOT_TASKS_TSV
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            <[&str; 4]>::try_from(f).ok()
-        })
+    super::data_rows(ROOT_TASKS_TSV)
+        .filter_map(|fields| <[&str; 4]>::try_from(fields).ok())
         .collect()
 }
 
