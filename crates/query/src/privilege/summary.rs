@@ -62,14 +62,9 @@ pub async fn granted_vs_used(
 ) -> Result<Vec<PrincipalPrivilege>> {
     let mut used: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     let mut span: HashMap<String, (String, String)> = HashMap::new();
-    let mut subjects = vec![PolicySubject::AllRoles];
-    subjects.extend(
-        granted
-            .iter()
-            .filter(|g| g.kind == "user")
-            .map(|g| PolicySubject::Principal(g.arn.clone())),
-    );
-    for subject in subjects {
+    // One query for every role and one for every user; principals the details do not
+    // name are left out by `compare`.
+    for subject in [PolicySubject::AllRoles, PolicySubject::AllUsers] {
         for row in usage(ctx, &subject).await? {
             let (Some(action), Outcome::Allowed) = (&row.action, row.outcome) else {
                 continue;

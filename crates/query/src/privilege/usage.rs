@@ -27,6 +27,8 @@ pub enum PolicySubject {
     /// Every role seen signing calls, each a subject (service-linked roles left out:
     /// AWS writes their policies).
     AllRoles,
+    /// Every IAM user seen signing calls, each a subject.
+    AllUsers,
 }
 
 /// Whether a call was allowed, denied, or failed for another reason.
@@ -122,6 +124,11 @@ fn scope(subject: &PolicySubject) -> Result<(String, String, String)> {
             "user_identity_type = 'AssumedRole' AND session_issuer_arn LIKE 'arn:%:iam::%:role/%' \
              AND session_issuer_arn NOT LIKE '%:role/aws-service-role/%'"
                 .into(),
+        ),
+        PolicySubject::AllUsers => (
+            "events".into(),
+            principal_expr(),
+            "user_identity_type = 'IAMUser'".into(),
         ),
         PolicySubject::Actor(actor) => (
             format!(

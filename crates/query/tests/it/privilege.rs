@@ -181,19 +181,7 @@ async fn write_policies(dataset: &Path, actors: &[String], out: &Path, tag: &str
     let ctx = open_session(dataset, &QueryOptions::default())
         .await
         .unwrap();
-    let users = trailscope_query::Answer::collect(
-        ctx.sql(
-            "SELECT DISTINCT user_identity_arn AS arn FROM events \
-             WHERE user_identity_type = 'IAMUser' AND user_identity_arn IS NOT NULL",
-        )
-        .await
-        .unwrap(),
-    )
-    .await
-    .unwrap()
-    .strings("arn");
-    let mut subjects = vec![PolicySubject::AllRoles];
-    subjects.extend(users.into_iter().map(PolicySubject::Principal));
+    let mut subjects = vec![PolicySubject::AllRoles, PolicySubject::AllUsers];
     subjects.extend(actors.iter().cloned().map(PolicySubject::Actor));
     let mut written = 0;
     for subject in subjects {
