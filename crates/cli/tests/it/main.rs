@@ -6,6 +6,7 @@ mod crash;
 mod demo;
 mod exit_status;
 mod findings;
+mod policy;
 mod sql;
 
 use std::path::{Path, PathBuf};
