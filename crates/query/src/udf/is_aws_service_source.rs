@@ -1,7 +1,5 @@
 //! `is_aws_service_source(source_ip_address)`: whether a call came from an AWS service.
 
-use std::net::IpAddr;
-
 use super::{FunctionDoc, map_to_bool};
 
 /// Documentation; its example is checked by the tests in `udf`.
@@ -26,24 +24,28 @@ string_function!(
 /// from. For actions that originate from the service console, the address reported is
 /// for the underlying customer resource... For services, the address is the DNS name of
 /// the service" (CloudTrail record contents), and `AWS Internal` for some internal calls.
+///
+/// No address ends with a service domain, so the suffixes alone decide (compared without
+/// allocating: every detection's `via_aws_service` asks this of every event).
 fn is_service(text: &str) -> bool {
     let text = text.trim();
     if text.eq_ignore_ascii_case("AWS Internal") {
         return true;
     }
-    if text.parse::<IpAddr>().is_ok() {
-        return false;
-    }
-    let host = text.to_ascii_lowercase();
-    [
-        ".amazonaws.com",
-        ".amazonaws.com.cn",
-        ".amazon.com",
-        ".api.aws",
-    ]
-    .iter()
-    .any(|suffix| host.ends_with(suffix))
+    let host = text.as_bytes();
+    SERVICE_SUFFIXES.iter().any(|suffix| {
+        host.len() >= suffix.len()
+            && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    })
 }
+
+/// The domains of AWS service endpoints.
+const SERVICE_SUFFIXES: [&str; 4] = [
+    ".amazonaws.com",
+    ".amazonaws.com.cn",
+    ".amazon.com",
+    ".api.aws",
+];
 
 #[cfg(test)]
 mod tests {
@@ -56,6 +58,8 @@ mod tests {
             "AWS Internal",
             "config.amazonaws.com.cn",
             "access-analyzer.amazonaws.com",
+            "SSM.AmazonAWS.com",
+            " aws internal ",
         ] {
             assert!(is_service(service), "{service}");
         }
@@ -65,6 +69,7 @@ mod tests {
             "example.com",
             "amazonaws.com.evil.net",
             "",
+            "EC2.AMAZONAWS.COM.example",
         ] {
             assert!(!is_service(other), "{other}");
         }

@@ -203,12 +203,32 @@ fn map_to_string(
     args: &ScalarFunctionArgs,
     f: impl for<'a> Fn(&'a str) -> Option<&'a str>,
 ) -> Result<ColumnarValue> {
-    let (arrays, scalar) = utf8_arguments(args)?;
-    let out: StringArray = arrays[0]
-        .as_string::<i32>()
-        .iter()
-        .map(|value| value.and_then(&f))
-        .collect();
+    let (array, scalar) = one_string_argument(args)?;
+    // Written out per type: the results borrow from the input strings.
+    let out: StringArray = match array.data_type() {
+        DataType::Utf8View => array
+            .as_string_view()
+            .iter()
+            .map(|v| v.and_then(&f))
+            .collect(),
+        DataType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.and_then(&f))
+            .collect(),
+        DataType::LargeUtf8 => array
+            .as_string::<i64>()
+            .iter()
+            .map(|v| v.and_then(&f))
+            .collect(),
+        _ => {
+            let utf8 = cast(&array, &DataType::Utf8)?;
+            utf8.as_string::<i32>()
+                .iter()
+                .map(|v| v.and_then(&f))
+                .collect()
+        }
+    };
     finish(Arc::new(out), scalar)
 }
 
@@ -217,13 +237,34 @@ fn map_to_bool(
     args: &ScalarFunctionArgs,
     f: impl Fn(&str) -> Option<bool>,
 ) -> Result<ColumnarValue> {
-    let (arrays, scalar) = utf8_arguments(args)?;
-    let out: BooleanArray = arrays[0]
-        .as_string::<i32>()
-        .iter()
-        .map(|value| value.and_then(&f))
-        .collect();
+    let (array, scalar) = one_string_argument(args)?;
+    let out: BooleanArray = map_strings(&array, |value| value.and_then(&f))?;
     finish(Arc::new(out), scalar)
+}
+
+/// The one argument as an array (of one row when it is a scalar), and whether it was.
+fn one_string_argument(args: &ScalarFunctionArgs) -> Result<(ArrayRef, bool)> {
+    let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+    let rows = if scalar { 1 } else { args.number_rows };
+    Ok((args.args[0].to_array(rows)?, scalar))
+}
+
+/// `f` over the strings of `array` read in place (Utf8View, Utf8, LargeUtf8: the dataset's
+/// columns are views, and a cast to Utf8 would copy every string); other types are cast.
+fn map_strings<T, C: FromIterator<T>>(
+    array: &ArrayRef,
+    f: impl FnMut(Option<&str>) -> T,
+) -> Result<C> {
+    Ok(match array.data_type() {
+        DataType::Utf8View => array.as_string_view().iter().map(f).collect(),
+        DataType::Utf8 => array.as_string::<i32>().iter().map(f).collect(),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().map(f).collect(),
+        _ => cast(array, &DataType::Utf8)?
+            .as_string::<i32>()
+            .iter()
+            .map(f)
+            .collect(),
+    })
 }
 
 #[cfg(test)]
