@@ -45,6 +45,7 @@ pub mod detections;
 mod literal;
 pub mod overview;
 pub mod privilege;
+pub mod report;
 mod session;
 pub mod sigma;
 #[cfg(feature = "synth")]

@@ -7,6 +7,7 @@ mod hygiene;
 mod imports;
 mod memory;
 mod privilege;
+mod report;
 mod sigma;
 mod sigma_correlation;
 mod window;
