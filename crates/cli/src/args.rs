@@ -13,7 +13,9 @@ use trailscope_query::{QueryOptions, TimeWindow};
 use crate::output::{Format, OutputConfig};
 
 mod policy;
+mod report;
 pub use policy::{PolicyArgs, PolicyConfig};
+pub use report::{ReportArgs, ReportConfig};
 
 /// Offline AWS CloudTrail analytics: ingest trails into Parquet, and find out who did what.
 #[derive(Debug, Parser)]
@@ -54,6 +56,9 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Run the detections and list what they find (root usage, ...).
     Findings(FindingsArgs),
+    /// One self-contained HTML report: scope, root use per account, findings, people and
+    /// their session chains, shared identities, activity, least privilege.
+    Report(ReportArgs),
     /// List the detections, with what each looks for and why.
     Detections(DetectionsArgs),
     /// Sigma rules: `trailscope sigma sql RULE.yml` prints the SQL each rule compiles to.
@@ -231,6 +236,13 @@ pub struct DemoArgs {
     /// synthetic trail.
     #[arg(long)]
     pub samples: bool,
+    /// Where to write the HTML report of the demo dataset.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "trailscope-demo-report.html"
+    )]
+    pub report: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod errors;
+mod html;
 mod output;
 mod report;
 mod session;

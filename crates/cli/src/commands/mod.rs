@@ -8,6 +8,7 @@ mod findings;
 mod ingest;
 mod policy;
 mod principals;
+mod report;
 mod shell;
 mod sigma;
 mod sql;
@@ -33,6 +34,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Who(a) => who::run(a.into_config()?),
         Command::Timeline(a) => timeline::run(a.into_config()?),
         Command::Findings(a) => findings::run(a.into_config()?),
+        Command::Report(a) => report::run(a.into_config()?),
         Command::Detections(a) => detections::run(a.into_config()?),
         Command::Sigma(crate::args::SigmaCommand::Sql { rules, one_pass }) => {
             sigma::sql(&rules, one_pass)

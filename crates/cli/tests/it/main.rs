@@ -7,6 +7,7 @@ mod demo;
 mod exit_status;
 mod findings;
 mod policy;
+mod report;
 mod sql;
 
 use std::path::{Path, PathBuf};
