@@ -82,8 +82,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         let check = runtime.block_on(trailscope_query::truth::compare(&ctx, &overview, &truth))?;
         print!("{}", truth_lines(&check, truth.sessions.len()));
     }
+    let request = trailscope_query::report::ReportRequest {
+        title: "trailscope demo report".to_string(),
+        dataset_label: dataset.display().to_string(),
+        ..Default::default()
+    };
+    let (size, _) = super::report::write(&runtime, &ctx, &dataset, &request, &args.report)?;
     println!(
-        "\nDataset written to {} ({})",
+        "\nReport written to {} ({} KiB): open it in a browser",
+        args.report.display(),
+        size.div_ceil(1024)
+    );
+    println!(
+        "Dataset written to {} ({})",
         dataset.display(),
         if args.keep.is_some() {
             "kept"

@@ -1,11 +1,17 @@
 //! `trailscope demo` and `trailscope synth` end to end: the generated trail is ingested
 //! with every record accounted for, and the demo's findings match the ground truth.
 
-use crate::{quiet_ingest, run, shared_samples, trailscope};
+use crate::{quiet_ingest, shared_samples, trailscope};
 
 #[test]
 fn demo_runs_from_a_fresh_checkout_and_finds_exactly_the_injected_root_usage() {
-    let out = run(&["demo", "--size", "2MiB"]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("demo.html");
+    let out = trailscope()
+        .args(["demo", "--size", "2MiB", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -28,6 +34,13 @@ fn demo_runs_from_a_fresh_checkout_and_finds_exactly_the_injected_root_usage() {
         .find(|l| l.starts_with("Events of the"))
         .expect("the demo compares attribution with the ground truth");
     assert!(line.ends_with("(all)"), "{line}");
+    // The demo writes its report too, and says where.
+    assert!(
+        stdout.contains(&format!("Report written to {}", report.display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<section id=\"root\">"), "{html}");
 }
 
 #[test]
@@ -35,7 +48,13 @@ fn demo_on_the_shared_samples_still_works() {
     if shared_samples().is_none() {
         return;
     }
-    let out = run(&["demo", "--samples"]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("samples.html");
+    let out = trailscope()
+        .args(["demo", "--samples", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     // 447 distinct eventIDs in the four sample folders, 2,900 in the invictus-ir trail and
