@@ -28,11 +28,18 @@ string_function!(
 /// No address ends with a service domain, so the suffixes alone decide (compared without
 /// allocating: every detection's `via_aws_service` asks this of every event).
 fn is_service(text: &str) -> bool {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("AWS Internal") {
+    let host = text.as_bytes().trim_ascii();
+    // Fast path: every service name and `AWS Internal` end in one of these letters; an
+    // address ends in a digit or a hexadecimal digit (IPv6), a letter none of these.
+    if !matches!(
+        host.last().map(u8::to_ascii_lowercase),
+        Some(b'm' | b'n' | b's' | b'l')
+    ) {
+        return false;
+    }
+    if host.eq_ignore_ascii_case(b"AWS Internal") {
         return true;
     }
-    let host = text.as_bytes();
     SERVICE_SUFFIXES.iter().any(|suffix| {
         host.len() >= suffix.len()
             && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
