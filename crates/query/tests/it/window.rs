@@ -125,7 +125,13 @@ async fn json_functions_run_after_filters_not_in_the_scan() {
         .lines()
         .find(|line| line.contains("DataSourceExec"))
         .expect("a Parquet scan");
-    // DataFusion would otherwise parse every row's JSON inside the scan, before the filter.
-    assert!(!scan.contains("json_get_str"), "{plan}");
-    assert!(plan.contains("FilterExec"), "{plan}");
+    // DataFusion could otherwise parse every row's JSON inside the scan, before the
+    // filter. Either the filter runs while the scan decodes (Parquet filter pushdown, on in
+    // every session: rows are dropped before the scan's projection runs), or the JSON
+    // function stays out of the scan, above a FilterExec.
+    let filtered_in_scan = scan.contains("predicate=event_name@");
+    assert!(
+        filtered_in_scan || (!scan.contains("json_get_str") && plan.contains("FilterExec")),
+        "{plan}"
+    );
 }
