@@ -1,7 +1,7 @@
 //! Section 4 of the report: the busiest actors, and for the people among them each chain
 //! of sessions (person → role → role) with what was done at its end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::prelude::SessionContext;
@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use super::table::{Table, integer, text};
 use super::{CHAIN_ACTORS, Queries, queries};
+
+/// How many of the busiest actors are listed (the query's `actor_rank <= 25`).
+const ACTORS: i64 = 25;
 use crate::Result;
 
 /// At most this many chains are drawn per actor, and this many actions per chain.
@@ -46,24 +49,17 @@ pub(super) async fn gather(
     ctx: &SessionContext,
     queries: &mut Queries,
 ) -> Result<(Table, Vec<ActorChains>)> {
-    let actors = queries
+    let calls = queries
         .table(
             ctx,
-            "actors",
-            "The busiest actors (who is behind the principals)",
-            queries::ACTORS,
+            "actor-calls",
+            "What the busiest actors did, per principal, account and call (the busiest \
+             actors' table sums its rows)",
+            queries::ACTOR_CALLS,
         )
         .await?;
-    let (Some(a), Some(t)) = (actors.column("actor"), actors.column("actor_type")) else {
-        return Ok((actors, Vec::new()));
-    };
-    let chosen: Vec<(String, String)> = actors
-        .rows
-        .iter()
-        .map(|r| (text(&r[a]), text(&r[t])))
-        .filter(|(_, kind)| !matches!(kind.as_str(), "AWSService" | "none" | ""))
-        .take(CHAIN_ACTORS)
-        .collect();
+    let actors = actor_totals(&calls);
+    let chosen = busiest_people(&calls);
     if chosen.is_empty() {
         return Ok((actors, Vec::new()));
     }
@@ -77,15 +73,7 @@ pub(super) async fn gather(
             ctx,
             "chains",
             "The session chains of the busiest people",
-            queries::fill(queries::CHAINS, &[("actors", list.clone())]),
-        )
-        .await?;
-    let calls = queries
-        .table(
-            ctx,
-            "actor-calls",
-            "What each principal of the busiest people did",
-            &queries::fill(queries::ACTOR_CALLS, &[("actors", list)]),
+            queries::fill(queries::CHAINS, &[("actors", list)]),
         )
         .await?;
     let mut hops_of: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -95,6 +83,119 @@ pub(super) async fn gather(
         }
     }
     Ok((actors, group(&chosen, &hops_of, &calls)))
+}
+
+/// The busiest actors, from the rows of `actor-calls` with an `actor_rank` of at most
+/// [`ACTORS`]: events, distinct principals and accounts, errors, first and last event.
+fn actor_totals(calls: &Table) -> Table {
+    let columns = [
+        "actor",
+        "actor_type",
+        "events",
+        "principals",
+        "accounts",
+        "errors",
+        "first_seen",
+        "last_seen",
+    ];
+    let col = |name: &str| calls.column(name);
+    let mut rows: Vec<Vec<serde_json::Value>> = Vec::new();
+    if let (Some(a), Some(t), Some(p), Some(acc), Some(e), Some(x), Some(f), Some(l), Some(r)) = (
+        col("actor"),
+        col("actor_type"),
+        col("principal"),
+        col("account_id"),
+        col("events"),
+        col("errors"),
+        col("first_seen"),
+        col("last_seen"),
+        col("actor_rank"),
+    ) {
+        // Rows come ordered by rank: one actor's rows are together.
+        let mut current: Option<(String, String)> = None;
+        let (mut principals, mut accounts) = (BTreeSet::new(), BTreeSet::new());
+        let (mut events, mut errors) = (0_i64, 0_i64);
+        let (mut first, mut last) = (String::new(), String::new());
+        let flush = |key: &Option<(String, String)>,
+                     principals: &BTreeSet<String>,
+                     accounts: &BTreeSet<String>,
+                     totals: (i64, i64, &str, &str),
+                     rows: &mut Vec<Vec<serde_json::Value>>| {
+            if let Some((actor, kind)) = key {
+                rows.push(vec![
+                    actor.clone().into(),
+                    kind.clone().into(),
+                    totals.0.into(),
+                    principals.len().into(),
+                    accounts.len().into(),
+                    totals.1.into(),
+                    totals.2.into(),
+                    totals.3.into(),
+                ]);
+            }
+        };
+        for row in calls.rows.iter().filter(|row| integer(&row[r]) <= ACTORS) {
+            let key = Some((text(&row[a]), text(&row[t])));
+            if key != current {
+                flush(
+                    &current,
+                    &principals,
+                    &accounts,
+                    (events, errors, &first, &last),
+                    &mut rows,
+                );
+                current = key;
+                principals.clear();
+                accounts.clear();
+                (events, errors) = (0, 0);
+                (first, last) = (text(&row[f]), text(&row[l]));
+            }
+            principals.insert(text(&row[p]));
+            accounts.insert(text(&row[acc]));
+            events += integer(&row[e]);
+            errors += integer(&row[x]);
+            first = first.min(text(&row[f]));
+            last = last.max(text(&row[l]));
+        }
+        flush(
+            &current,
+            &principals,
+            &accounts,
+            (events, errors, &first, &last),
+            &mut rows,
+        );
+    }
+    Table {
+        query: calls.query.clone(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    }
+}
+
+/// The busiest people (actors other than AWS services), busiest first.
+fn busiest_people(calls: &Table) -> Vec<(String, String)> {
+    let (Some(a), Some(t), Some(person), Some(rank)) = (
+        calls.column("actor"),
+        calls.column("actor_type"),
+        calls.column("person"),
+        calls.column("person_rank"),
+    ) else {
+        return Vec::new();
+    };
+    let mut people: Vec<(i64, String, String)> = calls
+        .rows
+        .iter()
+        .filter(|row| {
+            row[person].as_bool() == Some(true) && integer(&row[rank]) <= CHAIN_ACTORS as i64
+        })
+        .map(|row| (integer(&row[rank]), text(&row[a]), text(&row[t])))
+        .collect();
+    people.sort();
+    people.dedup();
+    people
+        .into_iter()
+        .map(|(_, actor, kind)| (actor, kind))
+        .collect()
 }
 
 /// (actor, principal, hop labels) of each row of a `sessions` batch.

@@ -79,12 +79,25 @@ SELECT error_code, count(*) AS events, count(DISTINCT event_name) AS event_names
 min(event_time) AS first_seen, max(event_time) AS last_seen \
 FROM events WHERE error_code IS NOT NULL GROUP BY 1 ORDER BY events DESC, error_code LIMIT 15";
 
-/// The busiest actors (the people and workloads behind the principals).
-pub const ACTORS: &str = "\
-SELECT actor, actor_type, count(*) AS events, count(DISTINCT principal) AS principals, \
-count(DISTINCT account_id) AS accounts, count(DISTINCT source_ip_address) AS source_ips, \
-count(error_code) AS errors, min(event_time) AS first_seen, max(event_time) AS last_seen \
-FROM attribution GROUP BY 1, 2 ORDER BY events DESC, actor LIMIT 25";
+/// What the busiest actors did, per principal, account and call, in one pass over the
+/// attribution view: the rows of the 25 busiest actors, and of the 8 busiest people
+/// (actors other than AWS services), ranked by their events.
+pub const ACTOR_CALLS: &str = "\
+WITH calls AS (\
+ SELECT actor, actor_type, principal, account_id, event_name, count(*) AS events, \
+ count(error_code) AS errors, min(event_time) AS first_seen, max(event_time) AS last_seen \
+ FROM attribution GROUP BY 1, 2, 3, 4, 5), \
+totals AS (\
+ SELECT *, coalesce(actor_type, '') NOT IN ('AWSService', 'none', '') AS person, \
+ sum(events) OVER (PARTITION BY actor, actor_type) AS actor_events FROM calls), \
+ranks AS (\
+ SELECT *, dense_rank() OVER (ORDER BY actor_events DESC, actor, actor_type) AS actor_rank, \
+ dense_rank() OVER (PARTITION BY person ORDER BY actor_events DESC, actor, actor_type) AS person_rank \
+ FROM totals) \
+SELECT actor, actor_type, principal, account_id, event_name, events, errors, first_seen, last_seen, \
+actor_events, actor_rank, person, person_rank \
+FROM ranks WHERE actor_rank <= 25 OR (person AND person_rank <= 8) \
+ORDER BY actor_rank, principal, account_id, event_name";
 
 /// The findings, most severe first.
 pub const FINDINGS: &str = "\
@@ -103,11 +116,6 @@ pub fn fill(sql: &str, values: &[(&str, String)]) -> String {
 pub const CHAINS: &str = "\
 SELECT actor, principal, chain, event_count FROM sessions \
 WHERE actor IN ({actors}) AND event_count > 0 ORDER BY actor, event_count DESC, principal";
-
-/// What each principal of chosen actors did.
-pub const ACTOR_CALLS: &str = "\
-SELECT actor, principal, event_name, count(*) AS events FROM attribution \
-WHERE actor IN ({actors}) GROUP BY 1, 2, 3 ORDER BY 1, 2, events DESC, event_name";
 
 /// The evidence events of the shared-identity findings, in time order.
 pub const SHARED_EVENTS: &str = "\
