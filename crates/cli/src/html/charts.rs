@@ -66,12 +66,8 @@ fn time_range(times: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 /// Events per day, one line per identity type, from `activity` (day, identity_type,
 /// events, errors); and errors per day as a second chart.
 pub fn activity(activity: &Table) -> anyhow::Result<(String, String)> {
-    let (Some(d), Some(t), Some(e), Some(x)) = (
-        activity.column("day"),
-        activity.column("identity_type"),
-        activity.column("events"),
-        activity.column("errors"),
-    ) else {
+    let Some([d, t, e, x]) = activity.columns_of(["day", "identity_type", "events", "errors"])
+    else {
         return Ok((String::new(), String::new()));
     };
     let mut by_type: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
@@ -181,12 +177,8 @@ const ROOT_ROWS: [&str; 4] = ["failed call", "call", "failed sign-in", "sign-in"
 /// One account's root uses on a timeline, from the `root-events` table: a row per kind
 /// (sign-in, failed sign-in, call, failed call), a dot per event.
 pub fn root_timeline(events: &Table, account: &str) -> anyhow::Result<String> {
-    let (Some(a), Some(t), Some(n), Some(o)) = (
-        events.column("account"),
-        events.column("event_time"),
-        events.column("event_name"),
-        events.column("outcome"),
-    ) else {
+    let Some([a, t, n, o]) = events.columns_of(["account", "event_time", "event_name", "outcome"])
+    else {
         return Ok(String::new());
     };
     let points: Vec<(f64, i32)> = events

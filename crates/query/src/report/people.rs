@@ -98,19 +98,18 @@ fn actor_totals(calls: &Table) -> Table {
         "first_seen",
         "last_seen",
     ];
-    let col = |name: &str| calls.column(name);
     let mut rows: Vec<Vec<serde_json::Value>> = Vec::new();
-    if let (Some(a), Some(t), Some(p), Some(acc), Some(e), Some(x), Some(f), Some(l), Some(r)) = (
-        col("actor"),
-        col("actor_type"),
-        col("principal"),
-        col("account_id"),
-        col("events"),
-        col("errors"),
-        col("first_seen"),
-        col("last_seen"),
-        col("actor_rank"),
-    ) {
+    if let Some([a, t, p, acc, e, x, f, l, r]) = calls.columns_of([
+        "actor",
+        "actor_type",
+        "principal",
+        "account_id",
+        "events",
+        "errors",
+        "first_seen",
+        "last_seen",
+        "actor_rank",
+    ]) {
         // Rows come ordered by rank: one actor's rows are together.
         let mut current: Option<(String, String)> = None;
         let (mut principals, mut accounts) = (BTreeSet::new(), BTreeSet::new());
@@ -174,12 +173,9 @@ fn actor_totals(calls: &Table) -> Table {
 
 /// The busiest people (actors other than AWS services), busiest first.
 fn busiest_people(calls: &Table) -> Vec<(String, String)> {
-    let (Some(a), Some(t), Some(person), Some(rank)) = (
-        calls.column("actor"),
-        calls.column("actor_type"),
-        calls.column("person"),
-        calls.column("person_rank"),
-    ) else {
+    let Some([a, t, person, rank]) =
+        calls.columns_of(["actor", "actor_type", "person", "person_rank"])
+    else {
         return Vec::new();
     };
     let mut people: Vec<(i64, String, String)> = calls
@@ -249,12 +245,8 @@ fn group(
     hops_of: &BTreeMap<(String, String), Vec<String>>,
     calls: &Table,
 ) -> Vec<ActorChains> {
-    let (Some(a), Some(p), Some(n), Some(e)) = (
-        calls.column("actor"),
-        calls.column("principal"),
-        calls.column("event_name"),
-        calls.column("events"),
-    ) else {
+    let Some([a, p, n, e]) = calls.columns_of(["actor", "principal", "event_name", "events"])
+    else {
         return Vec::new();
     };
     chosen

@@ -123,11 +123,7 @@ pub(super) async fn gather(
 
 /// Each account's days with and without events, between the first and last day of all.
 fn per_account(days: &Table) -> Vec<AccountScope> {
-    let (Some(a), Some(d), Some(e)) = (
-        days.column("account"),
-        days.column("day"),
-        days.column("events"),
-    ) else {
+    let Some([a, d, e]) = days.columns_of(["account", "day", "events"]) else {
         return Vec::new();
     };
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();

@@ -45,6 +45,15 @@ impl Table {
         self.columns.iter().position(|c| c == name)
     }
 
+    /// The indexes of several columns, or `None` when one is missing.
+    pub fn columns_of<const N: usize>(&self, names: [&str; N]) -> Option<[usize; N]> {
+        let mut out = [0; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.column(name)?;
+        }
+        Some(out)
+    }
+
     /// The text of column `name` in every row (empty text for nulls).
     pub fn texts(&self, name: &str) -> Vec<String> {
         let Some(i) = self.column(name) else {
