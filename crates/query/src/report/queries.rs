@@ -32,7 +32,8 @@ max(event_time) FILTER (WHERE error_code IS NULL AND error_message IS NULL AND c
 max(event_time) AS last_attempt \
 FROM signed_events WHERE root_use GROUP BY 1 ORDER BY 1";
 
-/// Every root use, in time order (the report keeps the first [`super::ROOT_EVENT_CAP`]).
+/// The first root uses, in time order (at most [`super::ROOT_EVENT_CAP`]: their number in
+/// all is the sum of `root-by-account`'s events).
 pub const ROOT_EVENTS: &str = "\
 SELECT recipient_account_id AS account, event_time, event_name, event_source, \
 CASE WHEN event_name = 'ConsoleLogin' THEN coalesce(json_get_str(response_elements, 'ConsoleLogin'), 'Failure') \
@@ -40,7 +41,7 @@ WHEN error_code IS NULL AND error_message IS NULL THEN 'Success' ELSE coalesce(e
 CASE WHEN event_name = 'ConsoleLogin' THEN json_get_str(additional_event_data, 'MFAUsed') \
 WHEN session_mfa_authenticated THEN 'Yes' WHEN NOT session_mfa_authenticated THEN 'No' END AS mfa, \
 source_ip_address, user_agent_family(user_agent) AS client, user_identity_access_key_id AS access_key_id, event_id \
-FROM signed_events WHERE root_use ORDER BY event_time, event_id";
+FROM signed_events WHERE root_use ORDER BY event_time, event_id LIMIT {cap}";
 
 /// The size and spread of the data.
 pub const SCOPE_TOTALS: &str = "\
@@ -117,9 +118,13 @@ pub const CHAINS: &str = "\
 SELECT actor, principal, chain, event_count FROM sessions \
 WHERE actor IN ({actors}) AND event_count > 0 ORDER BY actor, event_count DESC, principal";
 
-/// The evidence events of the shared-identity findings, in time order.
+/// The first evidence events of the shared-identity findings (at most
+/// [`super::SHARED_EVENT_CAP`] each), in time order.
 pub const SHARED_EVENTS: &str = "\
+SELECT finding_id, event_time, source_ip_address, client, event_name, event_id FROM (\
 SELECT f.finding_id, e.event_time, e.source_ip_address, user_agent_family(e.user_agent) AS client, \
-e.event_name, e.event_id \
+e.event_name, e.event_id, \
+row_number() OVER (PARTITION BY f.finding_id ORDER BY e.event_time, e.event_id) AS n \
 FROM (SELECT finding_id, unnest(event_ids) AS event_id FROM findings WHERE finding_id IN ({findings})) f \
-JOIN events e ON e.event_id = f.event_id ORDER BY f.finding_id, e.event_time, e.event_id";
+JOIN events e ON e.event_id = f.event_id) \
+WHERE n <= {cap} ORDER BY finding_id, event_time, event_id";

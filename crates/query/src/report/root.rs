@@ -58,16 +58,19 @@ pub(super) async fn gather(
             queries::ROOT_BY_ACCOUNT,
         )
         .await?;
-    let mut events = queries
+    let events = queries
         .table(
             ctx,
             "root-events",
             "Every root use, in time order",
-            queries::ROOT_EVENTS,
+            &queries::fill(queries::ROOT_EVENTS, &[("cap", ROOT_EVENT_CAP.to_string())]),
         )
         .await?;
-    let total = events.rows.len();
-    events.rows.truncate(ROOT_EVENT_CAP);
+    let total = usize::try_from(by_account.column("events").map_or(0, |i| {
+        by_account.rows.iter().map(|r| integer(&r[i])).sum::<i64>()
+    }))
+    .unwrap_or(0);
+    debug_assert!(events.rows.len() <= ROOT_EVENT_CAP);
 
     let mut accounts: Vec<String> = scope
         .per_account

@@ -33,13 +33,13 @@ pub struct SharedIdentity {
     pub principal: String,
     /// The account.
     pub account_id: String,
-    /// Distinct addresses among the events, in order of first use.
+    /// Distinct addresses among the events listed, in order of first use.
     pub addresses: Vec<String>,
-    /// The evidence events (at most [`SHARED_EVENT_CAP`]), in time order.
+    /// The first evidence events (at most [`SHARED_EVENT_CAP`]), in time order.
     pub events: Vec<SharedEvent>,
-    /// Evidence events in all.
+    /// Evidence events in all (the finding's event count).
     pub events_total: usize,
-    /// How often the address changes from one event to the next.
+    /// How often the address changes from one listed event to the next.
     pub switches: usize,
 }
 
@@ -81,7 +81,10 @@ pub(super) async fn gather(
             ctx,
             "shared-events",
             "The evidence events of the shared-identity findings",
-            &queries::fill(queries::SHARED_EVENTS, &[("findings", ids)]),
+            &queries::fill(
+                queries::SHARED_EVENTS,
+                &[("findings", ids), ("cap", SHARED_EVENT_CAP.to_string())],
+            ),
         )
         .await?;
     let mut by_finding: BTreeMap<String, Vec<SharedEvent>> = BTreeMap::new();
@@ -110,8 +113,9 @@ pub(super) async fn gather(
     Ok(flagged
         .into_iter()
         .map(|finding| {
-            let mut events = by_finding.remove(&finding.finding_id).unwrap_or_default();
-            let events_total = events.len();
+            let events = by_finding.remove(&finding.finding_id).unwrap_or_default();
+            debug_assert!(events.len() <= SHARED_EVENT_CAP);
+            let events_total = usize::try_from(finding.event_count).unwrap_or(0);
             let mut addresses: Vec<String> = Vec::new();
             for event in &events {
                 if !addresses.contains(&event.address) {
@@ -122,7 +126,6 @@ pub(super) async fn gather(
                 .windows(2)
                 .filter(|w| w[0].address != w[1].address)
                 .count();
-            events.truncate(SHARED_EVENT_CAP);
             SharedIdentity {
                 finding_id: finding.finding_id.clone(),
                 detection_id: finding.detection_id.clone(),
