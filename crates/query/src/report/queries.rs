@@ -20,7 +20,7 @@ pub struct QueryText {
 
 /// The root user's uses, CIS-filtered (`signed_events.root_use`), per account.
 pub const ROOT_BY_ACCOUNT: &str = "\
-SELECT coalesce(recipient_account_id, '(none)') AS account, count(*) AS events, \
+SELECT coalesce(root_account_id, '(none)') AS account, count(*) AS events, \
 count(*) FILTER (WHERE event_name = 'ConsoleLogin' AND json_get_str(response_elements, 'ConsoleLogin') = 'Success') AS signins, \
 count(*) FILTER (WHERE event_name = 'ConsoleLogin' AND coalesce(json_get_str(response_elements, 'ConsoleLogin'), '') <> 'Success') AS failed_signins, \
 count(*) FILTER (WHERE event_name = 'ConsoleLogin' AND json_get_str(response_elements, 'ConsoleLogin') = 'Success' AND json_get_str(additional_event_data, 'MFAUsed') = 'Yes') AS signins_with_mfa, \
@@ -35,7 +35,7 @@ FROM signed_events WHERE root_use GROUP BY 1 ORDER BY 1";
 /// The first root uses, in time order (at most [`super::ROOT_EVENT_CAP`]: their number in
 /// all is the sum of `root-by-account`'s events).
 pub const ROOT_EVENTS: &str = "\
-SELECT recipient_account_id AS account, event_time, event_name, event_source, \
+SELECT coalesce(root_account_id, '(none)') AS account, event_time, event_name, event_source, \
 CASE WHEN event_name = 'ConsoleLogin' THEN coalesce(json_get_str(response_elements, 'ConsoleLogin'), 'Failure') \
 WHEN error_code IS NULL AND error_message IS NULL THEN 'Success' ELSE coalesce(error_code, 'Failure') END AS outcome, \
 CASE WHEN event_name = 'ConsoleLogin' THEN json_get_str(additional_event_data, 'MFAUsed') \

@@ -222,6 +222,40 @@ fn root_record(id: &str, time: &str, name: &str, outcome: Option<&str>) -> Strin
 }
 
 #[tokio::test]
+async fn a_root_record_without_recipient_account_is_put_in_the_root_users_account() {
+    // Records before eventVersion 1.02 have no recipientAccountId (the real teaching
+    // trail of ../shared starts in 2014 with such records); root acts only in its own
+    // account, userIdentity.accountId.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut old = root_record("old", "2014-09-26T13:43:42Z", "GetSessionToken", None)
+        .replace(r#""eventVersion":"1.08""#, r#""eventVersion":"1.01""#);
+    let pair = r#""recipientAccountId":"111122223333""#;
+    let at = old.find(pair).unwrap();
+    let comma = old[..at].rfind(',').unwrap();
+    old.replace_range(comma..at + pair.len(), "");
+    assert!(!old.contains("recipientAccountId"));
+    let ctx = super::session_of(tmp.path(), &[old]).await;
+    let batches: Vec<RecordBatch> = ctx
+        .sql("SELECT DISTINCT account_id FROM findings WHERE detection_id LIKE 'root-%'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let accounts: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            let c = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+            c.as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("NULL").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(accounts, vec!["111122223333".to_string()]);
+}
+
+#[tokio::test]
 async fn a_root_sign_in_after_30_quiet_days_fires_and_one_after_10_does_not() {
     let tmp = tempfile::tempdir().unwrap();
     let records = [

@@ -8,7 +8,7 @@
 SELECT
   root_principal AS principal,
   root_principal AS actor,
-  recipient_account_id AS account_id,
+  root_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
   count(*) AS event_count,

@@ -8,7 +8,7 @@
 SELECT
   e.root_principal AS principal,
   s.actor,
-  e.recipient_account_id AS account_id,
+  e.root_account_id AS account_id,
   min(e.event_time) AS first_seen,
   max(e.event_time) AS last_seen,
   count(*) AS event_count,
@@ -22,4 +22,4 @@ SELECT
 FROM signed_events e
 LEFT JOIN sessions s ON s.access_key_id = e.user_identity_access_key_id
 WHERE e.user_identity_type = 'Root' AND e.session_assumed_root
-GROUP BY 1, s.actor, e.recipient_account_id, e.user_identity_access_key_id, s.issuing_event_id, s.method
+GROUP BY 1, s.actor, e.root_account_id, e.user_identity_access_key_id, s.issuing_event_id, s.method

@@ -9,7 +9,7 @@
 SELECT
   root_principal AS principal,
   root_principal AS actor,
-  recipient_account_id AS account_id,
+  root_account_id AS account_id,
   event_time,
   event_id,
   to_json(named_struct('source_ip', source_ip_address, 'user_agent', user_agent)) AS evidence

@@ -8,7 +8,7 @@
 SELECT
   root_principal AS principal,
   root_principal AS actor,
-  recipient_account_id AS account_id,
+  root_account_id AS account_id,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
   count(*) AS event_count,
@@ -21,5 +21,5 @@ SELECT
 FROM signed_events
 WHERE user_identity_type = 'Root' AND event_name = 'ConsoleLogin'
   AND json_get_str(response_elements, 'ConsoleLogin') = 'Failure'
-GROUP BY root_principal, recipient_account_id, date_trunc('hour', event_time)
+GROUP BY root_principal, root_account_id, date_trunc('hour', event_time)
 HAVING count(*) >= 1

@@ -7,7 +7,7 @@
 -- false_positives: One owner signing in from the office and later from home on the same day.
 WITH console AS (
   SELECT root_principal AS identity,
-         recipient_account_id AS account_id, event_id, event_time, source_ip_address AS ip, user_agent
+         root_account_id AS account_id, event_id, event_time, source_ip_address AS ip, user_agent
   FROM signed_events
   WHERE root_use AND NOT via_aws_service
     AND (session_credential_from_console

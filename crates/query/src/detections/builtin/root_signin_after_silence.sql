@@ -7,9 +7,9 @@
 -- references: https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html
 -- false_positives: Planned root-only tasks after a quiet period.
 WITH root AS (
-  SELECT event_id, event_time, event_name, recipient_account_id, source_ip_address, root_principal AS principal,
+  SELECT event_id, event_time, event_name, root_account_id, source_ip_address, root_principal AS principal,
          json_get_str(response_elements, 'ConsoleLogin') AS outcome,
-         lag(event_time) OVER (PARTITION BY recipient_account_id ORDER BY event_time, event_id) AS previous
+         lag(event_time) OVER (PARTITION BY root_account_id ORDER BY event_time, event_id) AS previous
   FROM signed_events
   WHERE root_use
 ),
@@ -17,7 +17,7 @@ start AS (SELECT min(event_time) AS first_event FROM events)
 SELECT
   principal,
   principal AS actor,
-  recipient_account_id AS account_id,
+  root_account_id AS account_id,
   event_time,
   event_id,
   to_json(named_struct(
