@@ -58,8 +58,8 @@ pub struct AccountScope {
     pub events: i64,
     /// Days of the period with events of the account.
     pub days_with_events: usize,
-    /// Days of the period (first to last day of the whole data) without, as ranges
-    /// (`2026-10-03` or `2026-10-03 to 2026-10-05`).
+    /// Days without events between the account's first and last day with events, as
+    /// ranges (`2026-10-03` or `2026-10-03 to 2026-10-05`).
     pub days_without: Vec<String>,
     /// How many days without.
     pub days_without_count: usize,
@@ -121,20 +121,14 @@ pub(super) async fn gather(
     })
 }
 
-/// Each account's days with and without events, between the first and last day of all.
+/// Each account's days with events, and the days without between its own first and last
+/// day: an account that joined the trail later, or left it, is not counted as missing the
+/// days it was not there.
 fn per_account(days: &Table) -> Vec<AccountScope> {
     let Some([a, d, e]) = days.columns_of(["account", "day", "events"]) else {
         return Vec::new();
     };
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    let all: BTreeSet<NaiveDate> = days
-        .rows
-        .iter()
-        .filter_map(|r| parse(&text(&r[d])))
-        .collect();
-    let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
-        return Vec::new();
-    };
     let mut out: Vec<AccountScope> = Vec::new();
     let mut seen: Vec<(String, BTreeSet<NaiveDate>, i64)> = Vec::new();
     for row in &days.rows {
@@ -149,11 +143,14 @@ fn per_account(days: &Table) -> Vec<AccountScope> {
         entry.2 += integer(&row[e]);
     }
     for (account, with, events) in seen {
-        let missing: Vec<NaiveDate> = first
-            .iter_days()
-            .take_while(|day| *day <= last)
-            .filter(|day| !with.contains(day))
-            .collect();
+        let missing: Vec<NaiveDate> = match (with.first(), with.last()) {
+            (Some(first), Some(last)) => first
+                .iter_days()
+                .take_while(|day| day <= last)
+                .filter(|day| !with.contains(day))
+                .collect(),
+            _ => Vec::new(),
+        };
         out.push(AccountScope {
             account,
             events,
@@ -231,10 +228,9 @@ mod tests {
         assert_eq!(scope.len(), 2);
         assert_eq!(scope[0].events, 4);
         assert_eq!(scope[0].days_without, vec!["2026-10-02 to 2026-10-03"]);
-        assert_eq!(scope[1].days_without_count, 3);
-        assert_eq!(
-            scope[1].days_without,
-            vec!["2026-10-01", "2026-10-03 to 2026-10-04"]
-        );
+        assert_eq!(scope[0].days_without_count, 2);
+        // One day of events: no gap inside its own span, whatever the others did.
+        assert_eq!(scope[1].days_with_events, 1);
+        assert_eq!(scope[1].days_without_count, 0);
     }
 }
