@@ -116,6 +116,12 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
         f.insight_skipped,
         f.other_skipped
     );
+    if f.other_shards > 0 {
+        out += &format!(
+            "  shard:   {} of the files found belong to other shards, not read\n",
+            f.other_shards
+        );
+    }
     out += &format!(
         "  dataset: {} ({} rows; this run wrote {} Parquet files, {})\n",
         s.dataset.display(),

@@ -34,11 +34,13 @@ pub mod export;
 mod fsutil;
 mod inflate;
 mod json_text;
+pub mod merge;
 mod number_text;
 mod pipeline;
 mod record;
 mod run;
 pub mod schema;
+pub mod shard;
 mod sink;
 mod split;
 #[cfg(feature = "synth")]

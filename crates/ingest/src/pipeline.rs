@@ -21,9 +21,14 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     let started_at = Instant::now();
     let started = now_rfc3339();
     let mut dataset = DatasetWriter::open(&options.dataset)?;
-    let discovery = discover(&options.inputs, Some(&options.dataset))?;
+    let mut discovery = discover(&options.inputs, Some(&options.dataset))?;
+    let found = discovery.files.len();
+    if let Some(shard) = options.shard {
+        discovery.files.retain(|f| shard.owns(&f.source));
+    }
     let mut files = FileCounts {
-        found: discovery.files.len() as u64,
+        found: found as u64,
+        other_shards: (found - discovery.files.len()) as u64,
         digest_skipped: discovery.digest_files,
         insight_skipped: discovery.insight_files,
         other_skipped: discovery.other_files.len() as u64,

@@ -38,6 +38,8 @@ pub struct IngestOptions {
     /// least this many data files (0: never), so that frequent runs do not leave a
     /// partition of many small files.
     pub compact_at_files: usize,
+    /// Only the files of this shard (`--shard K/N`); see [`crate::shard`].
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// The default checkpoint: 4 GiB of (mostly gzipped) input, about 40 GiB of JSON, a few
@@ -57,6 +59,7 @@ impl IngestOptions {
             reread: false,
             checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
             compact_at_files: 5,
+            shard: None,
         }
     }
 }
@@ -150,6 +153,8 @@ pub struct FileCounts {
     pub unchanged_bad: u64,
     /// Directories that could not be listed.
     pub unreadable_dirs: u64,
+    /// Trail files left to other shards (`--shard K/N`).
+    pub other_shards: u64,
 }
 
 /// Record counts of a run: `seen = written + duplicate + rejected`.
