@@ -34,6 +34,9 @@ pub enum Command {
     /// Merge the small data files of each partition (left by frequent runs and checkpoints)
     /// into few of a sensible size; crash-safe, like ingest.
     Compact(CompactArgs),
+    /// Combine shard datasets (`ingest --shard K/N`) into one, dropping events stored
+    /// twice; crash-safe and idempotent, like ingest.
+    Merge(MergeArgs),
     /// Generate a synthetic trail, ingest it into a temporary dataset and show what
     /// trailscope finds.
     Demo(DemoArgs),
@@ -111,8 +114,40 @@ pub struct IngestArgs {
     /// at least this many (0: never; `trailscope compact` merges any partition).
     #[arg(long, default_value_t = 5, value_name = "FILES")]
     pub compact_at: usize,
+    /// Read only the files of shard K of N (1 <= K <= N), for ingest split across
+    /// machines: files are assigned by account, region and delivery day from their S3
+    /// path, so that every copy of an event falls in one shard. Each shard writes its own
+    /// dataset; `trailscope merge` combines them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The dataset to create or add to.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The shard datasets, in order (the first copy of an event is kept).
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl MergeArgs {
+    pub fn into_options(self) -> (trailscope_ingest::merge::MergeOptions, bool) {
+        (
+            trailscope_ingest::merge::MergeOptions {
+                out: self.out,
+                shards: self.shards,
+                writer: trailscope_ingest::WriterOptions::default(),
+            },
+            self.json,
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +223,12 @@ impl IngestArgs {
             bail!("--compact-at must be 0 (never) or at least 2");
         }
         options.compact_at_files = self.compact_at;
+        options.shard = self
+            .shard
+            .as_deref()
+            .map(trailscope_ingest::shard::Shard::parse)
+            .transpose()
+            .context("--shard")?;
         Ok(IngestConfig {
             options,
             output: self.output,

@@ -125,7 +125,7 @@ impl EventKey {
         out
     }
 
-    fn from_bytes(bytes: &[u8]) -> EventKey {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> EventKey {
         let half = |range: std::ops::Range<usize>| {
             u64::from_le_bytes(bytes[range].try_into().expect("8 bytes"))
         };

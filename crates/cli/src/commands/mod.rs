@@ -6,6 +6,7 @@ mod detections;
 mod export;
 mod findings;
 mod ingest;
+mod merge;
 mod policy;
 mod principals;
 mod report;
@@ -25,6 +26,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Ingest(a) => ingest::run(a.into_config()?),
         Command::Export(a) => export::run(a.into_config()),
         Command::Compact(a) => compact::run(a.into_options()?),
+        Command::Merge(a) => merge::run(a.into_options()),
         Command::Demo(a) => demo::run(a),
         Command::Synth(a) => synth::run(a.into_options()?),
         Command::Sql(a) => sql::run(a.into_config()?),

@@ -6,6 +6,7 @@ mod crash;
 mod demo;
 mod exit_status;
 mod findings;
+mod merge;
 mod policy;
 mod report;
 mod sql;

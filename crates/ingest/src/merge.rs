@@ -1,0 +1,326 @@
+//! `trailscope merge`: shard datasets (`ingest --shard K/N`) combined into one, with the
+//! events stored twice dropped, committed through the same journal as ingest (a crash
+//! leaves the target as it was) and idempotent (a shard merged again adds nothing).
+//!
+//! Deduplication is ingest's: an event is its identity (eventID and recipient account,
+//! or its place) and the hash of its record's text. The text is not in the Parquet rows,
+//! so each row's text hash is taken from its shard's key files (`_trailscope/keys`),
+//! found by the identity recomputed from the row; where a shard holds several texts for
+//! one identity (conflicting ids, all kept), its rows are kept and all its keys recorded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::datatypes::Int32Type;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
+use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
+use crate::error::{Error, Result};
+use crate::schema::arrow_schema;
+use crate::sink::{StagedFile, WriterOptions};
+
+/// What to merge where.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// The dataset to create or add to.
+    pub out: PathBuf,
+    /// The shard datasets, merged in this order (the first copy of an event is kept).
+    pub shards: Vec<PathBuf>,
+    /// Data file encoding.
+    pub writer: WriterOptions,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MergeSummary {
+    /// Shards read and their data files.
+    pub shards: u64,
+    /// See `shards`.
+    pub data_files_read: u64,
+    /// Rows read from the shards.
+    pub rows_read: u64,
+    /// Rows written to the target.
+    pub rows_written: u64,
+    /// Rows dropped: their event was already in the target or an earlier shard.
+    pub rows_duplicate: u64,
+    /// Rows kept although their identity has several texts in their shard.
+    pub rows_conflicting: u64,
+    /// Data files the merge wrote.
+    pub data_files_written: u64,
+    /// Seconds it took.
+    pub wall_seconds: f64,
+}
+
+/// Merges `options.shards` into `options.out`; see the module docs.
+pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Every shard is checked before the target is touched.
+    let manifests = options
+        .shards
+        .iter()
+        .map(|shard| Manifest::load_checked(shard))
+        .collect::<Result<Vec<_>>>()?;
+    let mut target = DatasetWriter::open(&options.out)?;
+    let seen = SeenEvents::default();
+    seen.load_dir(&options.out.join(META_DIR).join("keys"))?;
+    let run_id = format!("merge-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
+    let staging = target.staging_dir(&run_id)?;
+    let key_path = staging.join(format!("{run_id}.keys"));
+    let mut keys = KeyLog::create(&key_path)?;
+    let properties = options.writer.properties()?;
+    let mut summary = MergeSummary::default();
+    let mut staged: Vec<StagedFile> = Vec::new();
+    let mut inputs = Vec::new();
+    let mut failed = Vec::new();
+    // Partition by partition, each shard's files in shard order: a duplicate can only be
+    // in the same `event_date` partition, and each partition gets one new file (its
+    // target file size aside), not one per shard file.
+    let mut contents = Vec::with_capacity(manifests.len());
+    let mut partitions: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+    for (index, (shard, manifest)) in options.shards.iter().zip(&manifests).enumerate() {
+        contents.push(shard_keys(&shard.join(META_DIR).join("keys"))?);
+        summary.shards += 1;
+        for file in &manifest.data_files {
+            let partition = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+            partitions
+                .entry(partition.to_string())
+                .or_default()
+                .push((index, file.path.clone()));
+        }
+    }
+    for (partition, files) in &partitions {
+        let mut out = PartitionOut::default();
+        for (index, relative) in files {
+            summary.data_files_read += 1;
+            let path = options.shards[*index].join(relative);
+            let input = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(input)?
+                .with_batch_size(options.writer.batch_rows)
+                .build()?;
+            for batch in reader {
+                let batch = batch?;
+                summary.rows_read += batch.num_rows() as u64;
+                let keep = keep_rows(
+                    &batch,
+                    &contents[*index],
+                    &seen,
+                    &mut keys,
+                    &key_path,
+                    &mut summary,
+                )?;
+                let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+                if kept.num_rows() == 0 {
+                    continue;
+                }
+                if out.bytes() >= options.writer.target_file_bytes as u64 {
+                    out.finish(partition, &mut staged)?;
+                }
+                if out.writer.is_none() {
+                    let name = format!("part-{run_id}-{:05}.parquet", staged.len());
+                    let path = staging.join(&name);
+                    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+                    out.writer = Some(ArrowWriter::try_new(
+                        file,
+                        arrow_schema(),
+                        Some(properties.clone()),
+                    )?);
+                    out.path = path;
+                    out.name = name;
+                }
+                out.rows += kept.num_rows() as u64;
+                out.writer.as_mut().expect("created above").write(&kept)?;
+            }
+        }
+        out.finish(partition, &mut staged)?;
+    }
+    summary.rows_written = staged.iter().map(|f| f.rows).sum();
+    // What the shards read, the merged dataset has: a later ingest into it skips those
+    // files, and still-bad files stay remembered.
+    for manifest in manifests {
+        for (source, mut input) in manifest.inputs {
+            input.run_id = run_id.clone();
+            inputs.push((source, input));
+        }
+        for (source, mut bad) in manifest.failed_inputs {
+            bad.run_id = run_id.clone();
+            failed.push((source, bad));
+        }
+    }
+    keys.finish(&key_path)?;
+    summary.data_files_written = staged.len() as u64;
+    target.commit(
+        RunRecord {
+            run_id: run_id.clone(),
+            started: started_at,
+            committed: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            files_read: summary.data_files_read,
+            records_written: summary.rows_written,
+            records_duplicate: summary.rows_duplicate,
+            records_rejected: 0,
+        },
+        inputs,
+        failed,
+        &staged,
+        &[key_path],
+    )?;
+    let _ = std::fs::remove_dir_all(&staging);
+    if let Some(parent) = staging.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
+    summary.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The data file being written for one partition.
+#[derive(Default)]
+struct PartitionOut {
+    writer: Option<ArrowWriter<File>>,
+    path: PathBuf,
+    name: String,
+    rows: u64,
+}
+
+impl PartitionOut {
+    /// Bytes written so far (0 with no file open).
+    fn bytes(&self) -> u64 {
+        self.writer.as_ref().map_or(0, |w| w.bytes_written() as u64)
+    }
+
+    /// Closes the open file, if any, into `staged`.
+    fn finish(&mut self, partition: &str, staged: &mut Vec<StagedFile>) -> Result<()> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        let out = writer.into_inner()?;
+        out.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        let bytes = out.metadata().map_err(|e| Error::io(&self.path, e))?.len();
+        staged.push(StagedFile {
+            staged: std::mem::take(&mut self.path),
+            relative: format!("{partition}/{}", self.name),
+            rows: std::mem::take(&mut self.rows),
+            bytes,
+        });
+        Ok(())
+    }
+}
+
+/// Every key of a shard's key files: identity to the texts stored under it.
+fn shard_keys(dir: &Path) -> Result<HashMap<u64, Vec<u64>>> {
+    let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_none_or(|e| e != "keys") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        File::open(&path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| Error::io(&path, e))?;
+        for chunk in bytes.chunks_exact(16) {
+            let key = EventKey::from_bytes(chunk);
+            let texts = out.entry(key.identity).or_default();
+            if !texts.contains(&key.content) {
+                texts.push(key.content);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which rows of `batch` to keep: those whose event the target has not seen.
+fn keep_rows(
+    batch: &RecordBatch,
+    contents: &HashMap<u64, Vec<u64>>,
+    seen: &SeenEvents,
+    keys: &mut KeyLog,
+    key_path: &Path,
+    summary: &mut MergeSummary,
+) -> Result<BooleanArray> {
+    let text = |name: &str| -> Result<arrow::array::ArrayRef> {
+        let column = batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::Config(format!("a shard's data file has no column {name}")))?;
+        Ok(arrow::compute::cast(
+            column,
+            &arrow::datatypes::DataType::Utf8,
+        )?)
+    };
+    let (ids, recipients, sources) = (
+        text("event_id")?,
+        text("recipient_account_id")?,
+        text("source_file")?,
+    );
+    let (ids, recipients, sources) = (
+        ids.as_string::<i32>(),
+        recipients.as_string::<i32>(),
+        sources.as_string::<i32>(),
+    );
+    let indexes = batch
+        .column_by_name("record_index")
+        .ok_or_else(|| Error::Config("a shard's data file has no column record_index".into()))?;
+    let indexes = arrow::compute::cast(indexes, &arrow::datatypes::DataType::Int32)?;
+    let indexes = indexes.as_primitive::<Int32Type>();
+    let mut keep = Vec::with_capacity(batch.num_rows());
+    fn value(a: &arrow::array::StringArray, row: usize) -> Option<&str> {
+        a.is_valid(row).then(|| a.value(row))
+    }
+    for row in 0..batch.num_rows() {
+        let identity = EventKey::new(
+            value(ids, row),
+            value(recipients, row),
+            value(sources, row).unwrap_or(""),
+            u64::try_from(indexes.value(row)).unwrap_or(0),
+            0,
+        )
+        .identity;
+        let texts = contents.get(&identity).map(Vec::as_slice).unwrap_or(&[]);
+        let kept = match texts {
+            [content] => {
+                let key = EventKey {
+                    identity,
+                    content: *content,
+                };
+                match seen.insert(key) {
+                    Seen::Duplicate => false,
+                    Seen::New | Seen::ConflictingId => {
+                        keys.push(key, key_path)?;
+                        true
+                    }
+                }
+            }
+            // Several texts (or, from a damaged shard, none) for this identity: the row
+            // is kept, and every text of it is recorded.
+            _ => {
+                summary.rows_conflicting += 1;
+                for content in texts {
+                    let key = EventKey {
+                        identity,
+                        content: *content,
+                    };
+                    if seen.insert(key) != Seen::Duplicate {
+                        keys.push(key, key_path)?;
+                    }
+                }
+                true
+            }
+        };
+        if !kept {
+            summary.rows_duplicate += 1;
+        }
+        keep.push(kept);
+    }
+    Ok(BooleanArray::from(keep))
+}
