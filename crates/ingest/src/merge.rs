@@ -1,6 +1,7 @@
 //! `trailscope merge`: shard datasets (`ingest --shard K/N`) combined into one, with the
 //! events stored twice dropped, committed through the same journal as ingest (a crash
 //! leaves the target as it was) and idempotent (a shard merged again adds nothing).
+//! Partitions are merged in parallel; within one, each shard's files in shard order.
 //!
 //! Deduplication is ingest's: an event is its identity (eventID and recipient account,
 //! or its place) and the hash of its record's text. The text is not in the Parquet rows,
@@ -18,6 +19,7 @@ use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::datatypes::Int32Type;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
 
 use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
 use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
@@ -95,50 +97,33 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
                 .push((index, file.path.clone()));
         }
     }
-    for (partition, files) in &partitions {
-        let mut out = PartitionOut::default();
-        for (index, relative) in files {
-            summary.data_files_read += 1;
-            let path = options.shards[*index].join(relative);
-            let input = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(input)?
-                .with_batch_size(options.writer.batch_rows)
-                .build()?;
-            for batch in reader {
-                let batch = batch?;
-                summary.rows_read += batch.num_rows() as u64;
-                let keep = keep_rows(
-                    &batch,
-                    &contents[*index],
-                    &seen,
-                    &mut keys,
-                    &key_path,
-                    &mut summary,
-                )?;
-                let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
-                if kept.num_rows() == 0 {
-                    continue;
-                }
-                if out.bytes() >= options.writer.target_file_bytes as u64 {
-                    out.finish(partition, &mut staged)?;
-                }
-                if out.writer.is_none() {
-                    let name = format!("part-{run_id}-{:05}.parquet", staged.len());
-                    let path = staging.join(&name);
-                    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-                    out.writer = Some(ArrowWriter::try_new(
-                        file,
-                        arrow_schema(),
-                        Some(properties.clone()),
-                    )?);
-                    out.path = path;
-                    out.name = name;
-                }
-                out.rows += kept.num_rows() as u64;
-                out.writer.as_mut().expect("created above").write(&kept)?;
-            }
+    // Partitions in parallel (a duplicate can only be in one partition: they share
+    // nothing but the seen keys, whose table is sharded), keys gathered for one key file.
+    let job = PartitionJob {
+        shards: &options.shards,
+        contents: &contents,
+        seen: &seen,
+        staging: &staging,
+        run_id: &run_id,
+        writer: &options.writer,
+        properties: &properties,
+    };
+    let partitions: Vec<(&String, &Vec<(usize, String)>)> = partitions.iter().collect();
+    let results = partitions
+        .par_iter()
+        .enumerate()
+        .map(|(number, (partition, files))| job.merge_partition(number, partition, files))
+        .collect::<Vec<Result<PartitionMerged>>>();
+    for result in results {
+        let merged = result?;
+        staged.extend(merged.staged);
+        for key in merged.keys {
+            keys.push(key, &key_path)?;
         }
-        out.finish(partition, &mut staged)?;
+        summary.data_files_read += merged.counts.data_files_read;
+        summary.rows_read += merged.counts.rows_read;
+        summary.rows_duplicate += merged.counts.rows_duplicate;
+        summary.rows_conflicting += merged.counts.rows_conflicting;
     }
     summary.rows_written = staged.iter().map(|f| f.rows).sum();
     // What the shards read, the merged dataset has: a later ingest into it skips those
@@ -177,6 +162,87 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
     }
     summary.wall_seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// What every partition's merge shares.
+struct PartitionJob<'a> {
+    shards: &'a [PathBuf],
+    contents: &'a [HashMap<u64, Vec<u64>>],
+    seen: &'a SeenEvents,
+    staging: &'a Path,
+    run_id: &'a str,
+    writer: &'a WriterOptions,
+    properties: &'a parquet::file::properties::WriterProperties,
+}
+
+/// One partition merged: its staged files, the keys of the rows kept, and counts.
+struct PartitionMerged {
+    staged: Vec<StagedFile>,
+    keys: Vec<EventKey>,
+    counts: MergeSummary,
+}
+
+impl PartitionJob<'_> {
+    /// Merges the `files` (shard index, path) of `partition`, the `number`th.
+    fn merge_partition(
+        &self,
+        number: usize,
+        partition: &str,
+        files: &[(usize, String)],
+    ) -> Result<PartitionMerged> {
+        let mut merged = PartitionMerged {
+            staged: Vec::new(),
+            keys: Vec::new(),
+            counts: MergeSummary::default(),
+        };
+        let mut out = PartitionOut::default();
+        for (index, relative) in files {
+            merged.counts.data_files_read += 1;
+            let path = self.shards[*index].join(relative);
+            let input = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(input)?
+                .with_batch_size(self.writer.batch_rows)
+                .build()?;
+            for batch in reader {
+                let batch = batch?;
+                merged.counts.rows_read += batch.num_rows() as u64;
+                let keep = keep_rows(
+                    &batch,
+                    &self.contents[*index],
+                    self.seen,
+                    &mut merged.keys,
+                    &mut merged.counts,
+                )?;
+                let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+                if kept.num_rows() == 0 {
+                    continue;
+                }
+                if out.bytes() >= self.writer.target_file_bytes as u64 {
+                    out.finish(partition, &mut merged.staged)?;
+                }
+                if out.writer.is_none() {
+                    let name = format!(
+                        "part-{}-p{number:05}-{:03}.parquet",
+                        self.run_id,
+                        merged.staged.len()
+                    );
+                    let path = self.staging.join(&name);
+                    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+                    out.writer = Some(ArrowWriter::try_new(
+                        file,
+                        arrow_schema(),
+                        Some(self.properties.clone()),
+                    )?);
+                    out.path = path;
+                    out.name = name;
+                }
+                out.rows += kept.num_rows() as u64;
+                out.writer.as_mut().expect("created above").write(&kept)?;
+            }
+        }
+        out.finish(partition, &mut merged.staged)?;
+        Ok(merged)
+    }
 }
 
 /// The data file being written for one partition.
@@ -245,8 +311,7 @@ fn keep_rows(
     batch: &RecordBatch,
     contents: &HashMap<u64, Vec<u64>>,
     seen: &SeenEvents,
-    keys: &mut KeyLog,
-    key_path: &Path,
+    keys: &mut Vec<EventKey>,
     summary: &mut MergeSummary,
 ) -> Result<BooleanArray> {
     let text = |name: &str| -> Result<arrow::array::ArrayRef> {
@@ -296,7 +361,7 @@ fn keep_rows(
                 match seen.insert(key) {
                     Seen::Duplicate => false,
                     Seen::New | Seen::ConflictingId => {
-                        keys.push(key, key_path)?;
+                        keys.push(key);
                         true
                     }
                 }
@@ -311,7 +376,7 @@ fn keep_rows(
                         content: *content,
                     };
                     if seen.insert(key) != Seen::Duplicate {
-                        keys.push(key, key_path)?;
+                        keys.push(key);
                     }
                 }
                 true
