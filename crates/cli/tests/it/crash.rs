@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::*;
 
 /// Every Parquet file under the partitions opens and reads to its end.
-fn assert_only_complete_files(dataset: &Path) {
+pub fn assert_only_complete_files(dataset: &Path) {
     for entry in std::fs::read_dir(dataset).unwrap() {
         let dir = entry.unwrap().path();
         if !dir

@@ -89,6 +89,75 @@ fn a_trail_ingested_as_four_shards_and_merged_holds_the_same_events_as_one_inges
 }
 
 #[test]
+fn a_merge_crashed_at_each_commit_step_or_killed_is_finished_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, _) = crate::generated_trail(dir.path(), 2 << 20);
+    let whole = dir.path().join("whole");
+    assert!(quiet_ingest(&input, &whole).status().unwrap().success());
+    let shards: Vec<_> = (1..=2)
+        .map(|k| dir.path().join(format!("shard{k}")))
+        .collect();
+    for (k, shard) in shards.iter().enumerate() {
+        let status = quiet_ingest(&input, shard)
+            .arg("--shard")
+            .arg(format!("{}/2", k + 1))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let expected = event_identities(&whole);
+    let merge_command = |target: &Path| {
+        let mut command = trailscope();
+        command.arg("merge").arg("--out").arg(target).args(&shards);
+        command
+    };
+    // The journal's crash points (TRAILSCOPE_CRASH_AT, as ingest's test uses them).
+    for point in [
+        "before-journal",
+        "after-journal",
+        "after-first-rename",
+        "before-manifest",
+        "after-manifest",
+    ] {
+        let target = dir.path().join(format!("merged-{point}"));
+        let crashed = merge_command(&target)
+            .env("TRAILSCOPE_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert_eq!(crashed.status.code(), None, "{point}: not killed");
+        crate::crash::assert_only_complete_files(&target);
+        let again = merge_command(&target).output().unwrap();
+        assert!(again.status.success(), "{point}: {again:?}");
+        assert_eq!(event_identities(&target), expected, "{point}");
+    }
+    // kill -9 at any time.
+    for (round, delay_ms) in [0u64, 10, 30, 80].into_iter().enumerate() {
+        let target = dir.path().join(format!("killed-{round}"));
+        let mut child = merge_command(&target)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if target.exists() {
+            crate::crash::assert_only_complete_files(&target);
+        }
+        let again = merge_command(&target).output().unwrap();
+        assert!(
+            again.status.success(),
+            "after a kill at {delay_ms} ms: {again:?}"
+        );
+        assert_eq!(
+            event_identities(&target),
+            expected,
+            "after a kill at {delay_ms} ms"
+        );
+    }
+}
+
+#[test]
 fn a_bad_shard_argument_or_a_missing_shard_is_an_error_that_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = trailscope()
