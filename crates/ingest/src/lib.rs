@@ -27,6 +27,7 @@
 mod batch;
 pub mod compact;
 pub mod dataset;
+pub mod ddl;
 mod dedupe;
 pub mod discover;
 mod error;

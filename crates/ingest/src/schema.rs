@@ -269,7 +269,8 @@ pub static RECORD_FIELDS: &[FieldSpec] = &[
 /// Log shippers (Logstash, Beats) drop or rename `eventTime` and add `@timestamp`.
 pub const EVENT_TIME_SUBSTITUTES: &[&str] = &["@timestamp"];
 
-fn resource_struct_fields() -> Fields {
+/// The fields of one item of `resources`: `arn`, `account_id`, `type`.
+pub fn resource_struct_fields() -> Fields {
     Fields::from(vec![
         ArrowField::new("arn", DataType::Utf8, true),
         ArrowField::new("account_id", DataType::Utf8, true),
