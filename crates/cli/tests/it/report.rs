@@ -49,6 +49,8 @@ fn headless(chromium: &Path, profile: &Path, page: &Path, args: &[String]) -> (S
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            // Containers often give /dev/shm a few MiB only.
+            "--disable-dev-shm-usage",
             "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update",
