@@ -72,14 +72,10 @@ fn compaction_merges_each_partitions_files_and_keeps_every_record() {
 fn a_crash_at_each_step_of_a_compaction_is_recovered() {
     let tmp = tempfile::tempdir().unwrap();
     let (input, _) = generated_trail(tmp.path(), 1 << 20);
-    for point in [
-        "before-journal",
-        "after-journal",
-        "after-first-rename",
-        "before-manifest",
-        "after-manifest",
-        "after-first-remove",
-    ] {
+    for point in crate::crash::CRASH_POINTS
+        .into_iter()
+        .chain(["after-first-remove"])
+    {
         let dataset = tmp.path().join(point);
         let out = quiet_ingest(&input, &dataset)
             .args(["--checkpoint", "32KiB", "--compact-at", "0"])

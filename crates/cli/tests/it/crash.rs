@@ -6,6 +6,15 @@ use std::time::Duration;
 
 use crate::*;
 
+/// The steps of a commit at which `TRAILSCOPE_CRASH_AT` aborts the process.
+pub const CRASH_POINTS: [&str; 5] = [
+    "before-journal",
+    "after-journal",
+    "after-first-rename",
+    "before-manifest",
+    "after-manifest",
+];
+
 /// Every Parquet file under the partitions opens and reads to its end.
 pub fn assert_only_complete_files(dataset: &Path) {
     for entry in std::fs::read_dir(dataset).unwrap() {
@@ -48,13 +57,7 @@ fn a_crash_at_each_commit_step_is_recovered() {
     let tmp = tempfile::tempdir().unwrap();
     let (input, _) = generated_trail(tmp.path(), 512 << 10);
     let expected = reference(&input, &tmp.path().join("reference"));
-    for point in [
-        "before-journal",
-        "after-journal",
-        "after-first-rename",
-        "before-manifest",
-        "after-manifest",
-    ] {
+    for point in CRASH_POINTS {
         let dataset = tmp.path().join(point);
         let crashed = quiet_ingest(&input, &dataset)
             .env("TRAILSCOPE_CRASH_AT", point)

@@ -112,13 +112,7 @@ fn a_merge_crashed_at_each_commit_step_or_killed_is_finished_by_the_next() {
         command
     };
     // The journal's crash points (TRAILSCOPE_CRASH_AT, as ingest's test uses them).
-    for point in [
-        "before-journal",
-        "after-journal",
-        "after-first-rename",
-        "before-manifest",
-        "after-manifest",
-    ] {
+    for point in crate::crash::CRASH_POINTS {
         let target = dir.path().join(format!("merged-{point}"));
         let crashed = merge_command(&target)
             .env("TRAILSCOPE_CRASH_AT", point)
