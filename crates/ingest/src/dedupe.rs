@@ -125,7 +125,7 @@ impl EventKey {
         out
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> EventKey {
+    fn from_bytes(bytes: &[u8]) -> EventKey {
         let half = |range: std::ops::Range<usize>| {
             u64::from_le_bytes(bytes[range].try_into().expect("8 bytes"))
         };
@@ -203,25 +203,34 @@ impl SeenEvents {
 
     /// Loads every key file (`*.keys`) in `dir`.
     pub fn load_dir(&self, dir: &Path) -> Result<()> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(Error::io(dir, e)),
-        };
-        for entry in entries {
-            let path = entry.map_err(|e| Error::io(dir, e))?.path();
-            if path.extension().is_some_and(|e| e == "keys") {
-                let mut bytes = Vec::new();
-                fs::File::open(&path)
-                    .and_then(|mut f| f.read_to_end(&mut bytes))
-                    .map_err(|e| Error::io(&path, e))?;
-                for chunk in bytes.chunks_exact(16) {
-                    self.insert(EventKey::from_bytes(chunk));
-                }
-            }
-        }
-        Ok(())
+        for_each_key(dir, |key| {
+            self.insert(key);
+        })
     }
+}
+
+/// Calls `f` with every key of every key file (`*.keys`) in `dir` (none when `dir` does
+/// not exist).
+pub(crate) fn for_each_key(dir: &Path, mut f: impl FnMut(EventKey)) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "keys") {
+            let mut bytes = Vec::new();
+            fs::File::open(&path)
+                .and_then(|mut file| file.read_to_end(&mut bytes))
+                .map_err(|e| Error::io(&path, e))?;
+            bytes
+                .chunks_exact(16)
+                .map(EventKey::from_bytes)
+                .for_each(&mut f);
+        }
+    }
+    Ok(())
 }
 
 /// Appends the keys a worker stored to a file, so later runs know them.

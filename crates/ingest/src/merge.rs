@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -22,7 +21,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
-use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
+use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents, for_each_key};
 use crate::error::{Error, Result};
 use crate::schema::arrow_schema;
 use crate::sink::{StagedFile, WriterOptions};
@@ -281,28 +280,12 @@ impl PartitionOut {
 /// Every key of a shard's key files: identity to the texts stored under it.
 fn shard_keys(dir: &Path) -> Result<HashMap<u64, Vec<u64>>> {
     let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_none_or(|e| e != "keys") {
-            continue;
+    for_each_key(dir, |key| {
+        let texts = out.entry(key.identity).or_default();
+        if !texts.contains(&key.content) {
+            texts.push(key.content);
         }
-        let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| Error::io(&path, e))?;
-        for chunk in bytes.chunks_exact(16) {
-            let key = EventKey::from_bytes(chunk);
-            let texts = out.entry(key.identity).or_default();
-            if !texts.contains(&key.content) {
-                texts.push(key.content);
-            }
-        }
-    }
+    })?;
     Ok(out)
 }
 
