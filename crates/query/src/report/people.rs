@@ -98,7 +98,8 @@ fn actor_totals(calls: &Table) -> Table {
         "first_seen",
         "last_seen",
     ];
-    let mut rows: Vec<Vec<serde_json::Value>> = Vec::new();
+    // Rows come ordered by rank: one actor's rows are together.
+    let mut totals: Vec<((String, String), ActorTotals)> = Vec::new();
     if let Some([a, t, p, acc, e, x, f, l, r]) = calls.columns_of([
         "actor",
         "actor_type",
@@ -110,65 +111,52 @@ fn actor_totals(calls: &Table) -> Table {
         "last_seen",
         "actor_rank",
     ]) {
-        // Rows come ordered by rank: one actor's rows are together.
-        let mut current: Option<(String, String)> = None;
-        let (mut principals, mut accounts) = (BTreeSet::new(), BTreeSet::new());
-        let (mut events, mut errors) = (0_i64, 0_i64);
-        let (mut first, mut last) = (String::new(), String::new());
-        let flush = |key: &Option<(String, String)>,
-                     principals: &BTreeSet<String>,
-                     accounts: &BTreeSet<String>,
-                     totals: (i64, i64, &str, &str),
-                     rows: &mut Vec<Vec<serde_json::Value>>| {
-            if let Some((actor, kind)) = key {
-                rows.push(vec![
-                    actor.clone().into(),
-                    kind.clone().into(),
-                    totals.0.into(),
-                    principals.len().into(),
-                    accounts.len().into(),
-                    totals.1.into(),
-                    totals.2.into(),
-                    totals.3.into(),
-                ]);
-            }
-        };
         for row in calls.rows.iter().filter(|row| integer(&row[r]) <= ACTORS) {
-            let key = Some((text(&row[a]), text(&row[t])));
-            if key != current {
-                flush(
-                    &current,
-                    &principals,
-                    &accounts,
-                    (events, errors, &first, &last),
-                    &mut rows,
-                );
-                current = key;
-                principals.clear();
-                accounts.clear();
-                (events, errors) = (0, 0);
-                (first, last) = (text(&row[f]), text(&row[l]));
+            let key = (text(&row[a]), text(&row[t]));
+            if totals.last().is_none_or(|(k, _)| *k != key) {
+                totals.push((key, ActorTotals::default()));
             }
-            principals.insert(text(&row[p]));
-            accounts.insert(text(&row[acc]));
-            events += integer(&row[e]);
-            errors += integer(&row[x]);
-            first = first.min(text(&row[f]));
-            last = last.max(text(&row[l]));
+            let sum = &mut totals.last_mut().expect("pushed above").1;
+            sum.principals.insert(text(&row[p]));
+            sum.accounts.insert(text(&row[acc]));
+            sum.events += integer(&row[e]);
+            sum.errors += integer(&row[x]);
+            let (first, last) = (text(&row[f]), text(&row[l]));
+            sum.first = Some(sum.first.take().map_or(first.clone(), |s| s.min(first)));
+            sum.last = Some(sum.last.take().map_or(last.clone(), |s| s.max(last)));
         }
-        flush(
-            &current,
-            &principals,
-            &accounts,
-            (events, errors, &first, &last),
-            &mut rows,
-        );
     }
+    let rows = totals
+        .into_iter()
+        .map(|((actor, kind), sum)| {
+            vec![
+                actor.into(),
+                kind.into(),
+                sum.events.into(),
+                sum.principals.len().into(),
+                sum.accounts.len().into(),
+                sum.errors.into(),
+                sum.first.unwrap_or_default().into(),
+                sum.last.unwrap_or_default().into(),
+            ]
+        })
+        .collect();
     Table {
         query: calls.query.clone(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
     }
+}
+
+/// One actor's sums over its `actor-calls` rows.
+#[derive(Debug, Default)]
+struct ActorTotals {
+    principals: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    events: i64,
+    errors: i64,
+    first: Option<String>,
+    last: Option<String>,
 }
 
 /// The busiest people (actors other than AWS services), busiest first.
