@@ -84,12 +84,22 @@ pub enum SigmaCommand {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Trail files or directories (e.g. a synced `s3://bucket/AWSLogs`).
+    /// Trail files or directories (e.g. a synced `s3://bucket/AWSLogs`), or `s3://`
+    /// prefixes read straight from S3.
     #[arg(required = true, value_name = "PATH")]
     pub inputs: Vec<PathBuf>,
-    /// The dataset directory to create or add to.
+    /// The dataset directory to create or add to, or an `s3://` prefix.
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
+    /// Skip the export's delivery-day folders (`YYYY/MM/DD`, local or S3) delivered before
+    /// this day, without listing them: a date (2026-10-01), RFC 3339, or a span before now
+    /// (7d). Files delivered on or after it are read whole.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`) for `s3://` inputs and datasets;
+    /// credentials and region come from the standard AWS environment variables.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -196,10 +206,18 @@ const MAX_RECORD_MIB: usize = 4096;
 pub struct IngestConfig {
     pub options: IngestOptions,
     pub output: OutputArgs,
+    /// The S3 dataset written, when `--out` is an `s3://` URL.
+    pub remote_out: Option<crate::remote::RemoteDataset>,
+    /// Its local working copy, kept until the run ends.
+    pub _work: Option<tempfile::TempDir>,
 }
 
 impl IngestArgs {
     pub fn into_config(self) -> anyhow::Result<IngestConfig> {
+        let remote_out = crate::remote::is_s3(&self.out).then(|| crate::remote::RemoteDataset {
+            url: self.out.to_string_lossy().into_owned(),
+            endpoint: self.endpoint.clone(),
+        });
         let mut options = IngestOptions::new(self.inputs, self.out);
         if let Some(threads) = self.threads {
             if threads == 0 {
@@ -229,9 +247,18 @@ impl IngestArgs {
             .map(trailscope_ingest::shard::Shard::parse)
             .transpose()
             .context("--shard")?;
+        if let Some(since) = &self.since {
+            let instant =
+                trailscope_query::parse_instant(since, chrono::Utc::now()).context("--since")?;
+            options.delivered_since = Some(instant.timestamp().div_euclid(86_400));
+        }
+        let work =
+            crate::remote::prepare_ingest(&mut options, remote_out.as_ref(), &self.endpoint)?;
         Ok(IngestConfig {
             options,
             output: self.output,
+            remote_out,
+            _work: work,
         })
     }
 }
@@ -350,9 +377,12 @@ impl SynthArgs {
 /// The dataset and time window shared by every query command.
 #[derive(Debug, Args, Clone)]
 pub struct DatasetArgs {
-    /// The dataset directory (written by `trailscope ingest`).
+    /// The dataset directory (written by `trailscope ingest`), or its `s3://` prefix.
     #[arg(long, short, value_name = "DIR")]
     pub dataset: PathBuf,
+    /// An S3-compatible endpoint for an `s3://` dataset (see `ingest --endpoint`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Only events at or after this time: RFC 3339 (2026-10-01T12:00:00Z), a date
     /// (2026-10-01) or a span before now (90m, 12h, 7d, 2w).
     #[arg(long, value_name = "TIME")]
@@ -371,6 +401,8 @@ pub struct DatasetArgs {
 #[derive(Debug, Clone)]
 pub struct DatasetConfig {
     pub root: PathBuf,
+    /// Set when the dataset is on S3 (`root` then holds its URL).
+    pub remote: Option<crate::remote::RemoteDataset>,
     pub options: QueryOptions,
 }
 
@@ -383,8 +415,13 @@ impl DatasetArgs {
         )?;
         let limit =
             trailscope_ingest::synth::parse_size(&self.memory_limit).context("--memory-limit")?;
+        let remote = crate::remote::is_s3(&self.dataset).then(|| crate::remote::RemoteDataset {
+            url: self.dataset.to_string_lossy().into_owned(),
+            endpoint: self.endpoint.clone(),
+        });
         Ok(DatasetConfig {
             root: self.dataset,
+            remote,
             options: QueryOptions {
                 window,
                 memory_limit: (limit > 0).then_some(limit as usize),

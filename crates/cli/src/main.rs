@@ -8,6 +8,7 @@ mod commands;
 mod errors;
 mod html;
 mod output;
+mod remote;
 mod report;
 mod session;
 mod table;

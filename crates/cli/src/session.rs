@@ -2,6 +2,7 @@
 
 use datafusion::prelude::SessionContext;
 use tokio::runtime::Runtime;
+use trailscope_ingest::Manifest;
 
 use crate::args::DatasetConfig;
 
@@ -15,11 +16,22 @@ pub fn runtime() -> anyhow::Result<Runtime> {
 /// A runtime and the dataset's session on it, for commands that ask many questions.
 pub fn open(dataset: &DatasetConfig) -> anyhow::Result<(Runtime, SessionContext)> {
     let runtime = runtime()?;
-    let ctx = runtime.block_on(trailscope_query::open_session(
-        &dataset.root,
-        &dataset.options,
-    ))?;
+    let ctx = match &dataset.remote {
+        Some(remote) => runtime.block_on(crate::remote::open_session(remote, &dataset.options))?,
+        None => runtime.block_on(trailscope_query::open_session(
+            &dataset.root,
+            &dataset.options,
+        ))?,
+    };
     Ok((runtime, ctx))
+}
+
+/// The dataset's committed manifest.
+pub fn manifest(runtime: &Runtime, dataset: &DatasetConfig) -> anyhow::Result<Manifest> {
+    Ok(match &dataset.remote {
+        Some(remote) => runtime.block_on(crate::remote::manifest(remote))?,
+        None => Manifest::load(&dataset.root)?,
+    })
 }
 
 /// Opens the dataset's session and runs `question` on it to the end.

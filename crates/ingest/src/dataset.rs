@@ -177,6 +177,21 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// Checks the format and schema version of a manifest read from elsewhere than a
+    /// local dataset (an S3 commit); the message says what is wrong.
+    pub fn check_format(&self) -> std::result::Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!("unknown format '{}'", self.format));
+        }
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "schema version {}; this build reads version {SCHEMA_VERSION} (re-ingest the trail into a new dataset)",
+                self.schema_version
+            ));
+        }
+        Ok(())
+    }
+
     /// Reads the manifest and checks that the partitions hold exactly the committed data
     /// files, each of its committed size: what readers (`sql`, `export`) must see. An
     /// interrupted commit, a file added or removed by hand, or a truncated file is an
@@ -538,7 +553,7 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Test hook: `TRAILSCOPE_CRASH_AT=<point>` aborts the process at that point of a commit,
 /// as `kill -9` would, so the crash-safety tests can hit every step deterministically.
-fn crash_point(point: &str) {
+pub(crate) fn crash_point(point: &str) {
     if std::env::var_os("TRAILSCOPE_CRASH_AT").is_some_and(|p| p == point) {
         std::process::abort();
     }

@@ -38,17 +38,20 @@ pub struct Discovery {
     pub other_files: Vec<PathBuf>,
     /// Directories that could not be listed, with the reason.
     pub unreadable_dirs: Vec<(PathBuf, String)>,
+    /// Delivery-day folders (or S3 prefixes) skipped unlisted, as delivered before
+    /// `--since` ([`crate::delivery`]).
+    pub folders_before_since: u64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum FileKind {
+pub(crate) enum FileKind {
     Trail,
     Digest,
     Insight,
     Other,
 }
 
-fn classify(path: &Path, named_explicitly: bool) -> FileKind {
+pub(crate) fn classify(path: &Path, named_explicitly: bool) -> FileKind {
     let text = path.to_string_lossy();
     if text.contains("CloudTrail-Digest") {
         return FileKind::Digest;
@@ -83,6 +86,16 @@ const LARGE_FILE: u64 = 32 << 20;
 /// Lists the trail files under `inputs` (files or directories), skipping `exclude`
 /// (the dataset itself, should it sit inside an input).
 pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery> {
+    discover_since(inputs, exclude, None)
+}
+
+/// [`discover`], skipping the delivery-day folders delivered before day `since_day` (days
+/// since 1970-01-01) without listing them ([`crate::delivery`]).
+pub fn discover_since(
+    inputs: &[PathBuf],
+    exclude: Option<&Path>,
+    since_day: Option<i64>,
+) -> Result<Discovery> {
     let exclude = exclude.and_then(|p| p.canonicalize().ok());
     let mut found = Discovery::default();
     let mut names = HashSet::new();
@@ -90,7 +103,12 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery>
         let meta = fs::metadata(input).map_err(|e| Error::io(input, e))?;
         if meta.is_dir() {
             let root = input.canonicalize().map_err(|e| Error::io(input, e))?;
-            walk(&root, &root, exclude.as_deref(), &mut found, &mut names);
+            let walk_options = Walk {
+                root: &root,
+                exclude: exclude.as_deref(),
+                since_day,
+            };
+            walk(&walk_options, &root, &mut found, &mut names);
         } else {
             let name = input
                 .file_name()
@@ -102,13 +120,18 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery>
     // Large files first (they bound the run's length), then by day: the workers read a
     // day's files together, across accounts and regions, so each day's partition is
     // written by few files instead of one per (account, region, worker) visit.
-    found.files.sort_by(|a, b| {
+    sort_for_reading(&mut found.files);
+    Ok(found)
+}
+
+/// Large files first (see [`discover`]), then by delivery day and name.
+pub(crate) fn sort_for_reading(files: &mut [InputFile]) {
+    files.sort_by(|a, b| {
         (b.size >= LARGE_FILE)
             .cmp(&(a.size >= LARGE_FILE))
             .then_with(|| export_day(&a.source).cmp(export_day(&b.source)))
             .then_with(|| a.source.cmp(&b.source))
     });
-    Ok(found)
 }
 
 /// The `YYYY/MM/DD` folders of a CloudTrail export path
@@ -142,13 +165,29 @@ mod day_tests {
     }
 }
 
-fn walk(
-    root: &Path,
-    dir: &Path,
-    exclude: Option<&Path>,
-    found: &mut Discovery,
-    names: &mut HashSet<String>,
-) {
+/// What a directory walk keeps to from its start.
+struct Walk<'a> {
+    root: &'a Path,
+    exclude: Option<&'a Path>,
+    since_day: Option<i64>,
+}
+
+fn walk(walk_options: &Walk<'_>, dir: &Path, found: &mut Discovery, names: &mut HashSet<String>) {
+    let Walk {
+        root,
+        exclude,
+        since_day,
+    } = *walk_options;
+    if let Some(since_day) = since_day {
+        let components = dir.components().filter_map(|c| match c {
+            Component::Normal(part) => part.to_str(),
+            _ => None,
+        });
+        if crate::delivery::delivered_before(components, since_day) {
+            found.folders_before_since += 1;
+            return;
+        }
+    }
     let mut entries: Vec<_> = match fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
         Err(e) => {
@@ -167,7 +206,7 @@ fn walk(
         let meta = fs::metadata(&path);
         match (&link_meta, &meta) {
             // Directories are followed, symlinked ones not (they may loop).
-            (Ok(link), _) if link.is_dir() => walk(root, &path, exclude, found, names),
+            (Ok(link), _) if link.is_dir() => walk(walk_options, &path, found, names),
             (Ok(link), Ok(meta)) if link.file_type().is_symlink() && meta.is_dir() => {}
             (_, Ok(meta)) => {
                 let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();

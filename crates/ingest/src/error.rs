@@ -53,6 +53,14 @@ pub enum Error {
     /// An argument or configuration value is invalid.
     #[error("{0}")]
     Config(String),
+    /// An object store (S3) request failed, or what it holds is not what was expected.
+    #[error("{location}: {message}")]
+    Remote {
+        /// The URL involved.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {

@@ -29,6 +29,7 @@ pub mod compact;
 pub mod dataset;
 pub mod ddl;
 mod dedupe;
+pub mod delivery;
 pub mod discover;
 mod error;
 pub mod export;
@@ -40,6 +41,8 @@ mod number_text;
 mod pipeline;
 mod record;
 mod run;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod schema;
 pub mod shard;
 mod sink;
@@ -51,12 +54,12 @@ mod worker;
 
 pub use compact::{CompactOptions, CompactSummary, compact};
 pub use dataset::Manifest;
-pub use discover::discover;
+pub use discover::{discover, discover_since};
 pub use error::{Error, Result};
 pub use pipeline::ingest;
 pub use run::{
-    FileCounts, FileReport, IngestOptions, IngestSummary, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT,
-    Observer, RecordCounts, Silent,
+    FetchQueue, FileCounts, FileReport, IngestOptions, IngestSummary, InputIssue, MAX_DEPTH,
+    MAX_ISSUES_KEPT, Observer, Publisher, RecordCounts, RemoteInputs, Silent,
 };
 pub use sink::{Codec, WriterOptions};
 

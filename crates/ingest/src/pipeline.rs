@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::dataset::{DatasetWriter, FailedInput, InputRecord, META_DIR, RunRecord};
 use crate::dedupe::SeenEvents;
-use crate::discover::{InputFile, discover};
+use crate::discover::{InputFile, discover_since};
 use crate::error::{Error, Result};
 use crate::run::{FileCounts, IngestOptions, IngestSummary, Observer, RecordCounts};
 use crate::worker::{Shared, Worker, WorkerOutput};
@@ -21,7 +21,14 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     let started_at = Instant::now();
     let started = now_rfc3339();
     let mut dataset = DatasetWriter::open(&options.dataset)?;
-    let mut discovery = discover(&options.inputs, Some(&options.dataset))?;
+    let mut discovery = match &options.remote {
+        Some(remote) => remote.discover(options.delivered_since)?,
+        None => discover_since(
+            &options.inputs,
+            Some(&options.dataset),
+            options.delivered_since,
+        )?,
+    };
     let found = discovery.files.len();
     if let Some(shard) = options.shard {
         discovery.files.retain(|f| shard.owns(&f.source));
@@ -33,6 +40,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         insight_skipped: discovery.insight_files,
         other_skipped: discovery.other_files.len() as u64,
         unreadable_dirs: discovery.unreadable_dirs.len() as u64,
+        folders_before_since: discovery.folders_before_since,
         ..FileCounts::default()
     };
     let manifest = dataset.manifest();
@@ -92,7 +100,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     files.read += totals.files_read;
     files.failed += totals.files_failed;
     let mut partitions_compacted = 0;
-    if options.compact_at_files > 0 && !totals.touched.is_empty() {
+    if options.compact_at_files > 0 && options.publish.is_none() && !totals.touched.is_empty() {
         let compaction = crate::compact::CompactOptions {
             dataset: options.dataset.clone(),
             target_file_bytes: options.writer.target_file_bytes as u64,
@@ -186,9 +194,14 @@ fn run_chunk(
     }
     .min(chunk.files.len().max(1));
     totals.threads = totals.threads.max(threads);
+    let fetched = options
+        .remote
+        .as_ref()
+        .map(|remote| remote.fetch(chunk.files));
     let shared = Shared {
         files: chunk.files,
         next: AtomicUsize::new(0),
+        fetched: fetched.as_deref(),
         seen,
         observer,
         options,
@@ -300,6 +313,9 @@ fn run_chunk(
         &staged,
         &key_files,
     )?;
+    if let Some(publisher) = &options.publish {
+        publisher.publish(dataset.root())?;
+    }
     let r = &mut totals.records;
     r.seen += records.seen;
     r.written += records.written;

@@ -40,6 +40,42 @@ pub struct IngestOptions {
     pub compact_at_files: usize,
     /// Only the files of this shard (`--shard K/N`); see [`crate::shard`].
     pub shard: Option<crate::shard::Shard>,
+    /// Skip the export folders delivered before this day (days since 1970-01-01), unlisted;
+    /// see [`crate::delivery`].
+    pub delivered_since: Option<i64>,
+    /// Where the inputs are when they are not local paths (S3, with feature `s3`): then
+    /// `inputs` is empty and this lists and fetches the files.
+    pub remote: Option<std::sync::Arc<dyn RemoteInputs>>,
+    /// Where each commit (checkpoint) of the run is published once it is committed to
+    /// `dataset` (an S3 dataset, with `dataset` its local working copy). Runs that publish
+    /// do not compact: the working copy holds only the run's own data files.
+    pub publish: Option<std::sync::Arc<dyn Publisher>>,
+}
+
+/// Publishes what a run committed to its local dataset elsewhere (S3, with feature `s3`).
+pub trait Publisher: Send + Sync + std::fmt::Debug {
+    /// Called after each commit of the run, with the local dataset.
+    fn publish(&self, dataset: &std::path::Path) -> crate::Result<()>;
+}
+
+/// Input files that live elsewhere than the local file system (an S3 prefix): listed and
+/// fetched by the implementation, read by the workers as local files are.
+pub trait RemoteInputs: Send + Sync + std::fmt::Debug {
+    /// Lists the trail files, as [`crate::discover()`] does for local paths, skipping
+    /// the folders delivered before `since_day` unlisted. Each [`crate::discover::InputFile`]
+    /// is named by its key from `AWSLogs/` on (as a local sync of the bucket would be), and
+    /// its `path` is what [`RemoteInputs::fetch`] takes.
+    fn discover(&self, since_day: Option<i64>) -> crate::Result<crate::discover::Discovery>;
+
+    /// Starts fetching `files` in order, a bounded number ahead of the readers.
+    fn fetch(&self, files: &[crate::discover::InputFile]) -> Box<dyn FetchQueue>;
+}
+
+/// Files being fetched, handed out in order, each once.
+pub trait FetchQueue: Send + Sync {
+    /// The next file: its index in the list given to [`RemoteInputs::fetch`] and its bytes
+    /// (or why they could not be had); `None` when every file was handed out.
+    fn next(&self) -> Option<(usize, std::io::Result<Vec<u8>>)>;
 }
 
 /// The default checkpoint: 4 GiB of (mostly gzipped) input, about 40 GiB of JSON, a few
@@ -60,6 +96,9 @@ impl IngestOptions {
             checkpoint_bytes: DEFAULT_CHECKPOINT_BYTES,
             compact_at_files: 5,
             shard: None,
+            delivered_since: None,
+            remote: None,
+            publish: None,
         }
     }
 }
@@ -155,6 +194,8 @@ pub struct FileCounts {
     pub unreadable_dirs: u64,
     /// Trail files left to other shards (`--shard K/N`).
     pub other_shards: u64,
+    /// Delivery-day folders skipped unlisted, as delivered before `--since`.
+    pub folders_before_since: u64,
 }
 
 /// Record counts of a run: `seen = written + duplicate + rejected`.

@@ -28,6 +28,8 @@ use crate::time::day_of;
 pub(crate) struct Shared<'a> {
     pub(crate) files: &'a [InputFile],
     pub(crate) next: AtomicUsize,
+    /// For remote files: the queue that hands them out fetched, in place of `next`.
+    pub(crate) fetched: Option<&'a dyn crate::run::FetchQueue>,
     pub(crate) seen: &'a SeenEvents,
     pub(crate) observer: &'a dyn Observer,
     pub(crate) options: &'a IngestOptions,
@@ -180,7 +182,13 @@ impl Worker {
     pub(crate) fn run(mut self, shared: &Shared<'_>) -> Result<WorkerOutput> {
         let mut reports = Vec::new();
         while !shared.stop.load(Ordering::Relaxed) {
-            let index = shared.next.fetch_add(1, Ordering::Relaxed);
+            let (index, fetched) = match shared.fetched {
+                Some(queue) => match queue.next() {
+                    Some((index, bytes)) => (index, Some(bytes)),
+                    None => break,
+                },
+                None => (shared.next.fetch_add(1, Ordering::Relaxed), None),
+            };
             let Some(file) = shared.files.get(index) else {
                 break;
             };
@@ -194,7 +202,10 @@ impl Worker {
                     ..FileReport::default()
                 },
             };
-            self.process_file(&mut context)?;
+            match fetched {
+                Some(bytes) => self.process_fetched(bytes, &mut context)?,
+                None => self.process_file(&mut context)?,
+            }
             shared.observer.on_file(&context.report);
             reports.push(context.report);
         }
@@ -279,17 +290,63 @@ impl Worker {
             context.fail(format!("cannot read: {e}"));
             return Ok(());
         }
+        let result = self.split_in_memory(&compressed, buffer, context);
+        self.compressed = compressed;
+        result
+    }
+
+    /// Reads a file fetched whole (an S3 object): gzipped or not, as [`Self::process_file`]
+    /// reads a local one.
+    fn process_fetched(
+        &mut self,
+        fetched: std::io::Result<Vec<u8>>,
+        context: &mut FileContext<'_, '_>,
+    ) -> Result<()> {
+        let bytes = match fetched {
+            Ok(bytes) if bytes.is_empty() => {
+                context.fail("empty file (no records)".into());
+                return Ok(());
+            }
+            Ok(bytes) => bytes,
+            Err(e) => {
+                context.fail(format!("cannot read: {e}"));
+                return Ok(());
+            }
+        };
+        context.report.bytes = bytes.len() as u64;
+        let buffer = std::mem::take(&mut self.split_buffer);
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            let max_record = context.shared.options.max_record_bytes;
+            return self.split_file(
+                RecordSplitter::with_buffer(&bytes[..], max_record, buffer),
+                context,
+            );
+        }
+        self.split_in_memory(&bytes, buffer, context)
+    }
+
+    /// Gunzips a whole gzipped file held in memory (in one shot where it can) and splits it.
+    fn split_in_memory(
+        &mut self,
+        compressed: &[u8],
+        buffer: Vec<u8>,
+        context: &mut FileContext<'_, '_>,
+    ) -> Result<()> {
+        let options = context.shared.options;
+        let max_record = options.max_record_bytes;
+        let limit = (compressed.len() as u64)
+            .saturating_mul(options.max_expansion_ratio)
+            .max(1 << 20);
         context.report.bytes = compressed.len() as u64;
         let mut buffer = buffer;
-        let result = if let Some(inflated) = self.inflater.inflate(&compressed, limit, &mut buffer)
-        {
+        if let Some(inflated) = self.inflater.inflate(compressed, limit, &mut buffer) {
             self.split_file(
                 RecordSplitter::over_buffer(buffer, inflated, max_record),
                 context,
             )
         } else {
             let reader = ExpansionLimit {
-                inner: MultiGzDecoder::new(&compressed[..]),
+                inner: MultiGzDecoder::new(compressed),
                 remaining: limit,
                 ratio: options.max_expansion_ratio,
             };
@@ -297,9 +354,7 @@ impl Worker {
                 RecordSplitter::with_buffer(reader, max_record, buffer),
                 context,
             )
-        };
-        self.compressed = compressed;
-        result
+        }
     }
 
     /// Feeds every record of one file to [`Self::record`], then takes the buffer back.

@@ -28,6 +28,15 @@ pub(crate) fn new_context(config: SessionConfig, memory_limit: Option<usize>) ->
     let runtime = runtime
         .build_arc()
         .expect("a runtime with the default disk manager builds");
+    context_on(config, runtime)
+}
+
+/// A context as [`new_context`] makes, on an existing runtime (its object stores, memory
+/// pool and disk manager).
+pub(crate) fn context_on(
+    config: SessionConfig,
+    runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+) -> SessionContext {
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     ctx.remove_optimizer_rule("extract_leaf_expressions");
     ctx.remove_optimizer_rule("push_down_leaf_projections");

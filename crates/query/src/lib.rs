@@ -46,6 +46,8 @@ mod literal;
 pub mod overview;
 pub mod privilege;
 pub mod report;
+#[cfg(feature = "s3")]
+pub mod s3;
 mod session;
 pub mod sigma;
 #[cfg(feature = "synth")]

@@ -53,6 +53,18 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     if manifest.data_files.is_empty() {
         return Err(Error::Empty(root.display().to_string()));
     }
+    let ctx = new_session(options)?;
+    let location = file_url(
+        &root
+            .canonicalize()
+            .map_err(|e| trailscope_ingest::Error::io(root, e))?,
+    );
+    register_dataset(&ctx, &location, options).await?;
+    Ok(ctx)
+}
+
+/// A session configured as every query command runs, with trailscope's functions.
+pub(crate) fn new_session(options: &QueryOptions) -> Result<SessionContext> {
     let mut config = SessionConfig::new().with_information_schema(true);
     if let Some(partitions) = options.target_partitions {
         config = config.with_target_partitions(partitions.max(1));
@@ -71,18 +83,23 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
     config.options_mut().execution.parquet.reorder_filters = true;
     let mut ctx = new_context(config, options.memory_limit);
     udf::register_all(&mut ctx)?;
-    let location = file_url(
-        &root
-            .canonicalize()
-            .map_err(|e| trailscope_ingest::Error::io(root, e))?,
-    );
+    Ok(ctx)
+}
+
+/// Registers the dataset at `location` (a directory URL ending in `/`) as `events`, with
+/// the views and findings built on it.
+pub(crate) async fn register_dataset(
+    ctx: &SessionContext,
+    location: &str,
+    options: &QueryOptions,
+) -> Result<()> {
     let read = ParquetReadOptions::default()
         .table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
     let window = options.window;
     if window.is_unbounded() {
-        ctx.register_parquet(EVENTS, &location, read).await?;
+        ctx.register_parquet(EVENTS, location, read).await?;
     } else {
-        ctx.register_parquet(EVENTS_SOURCE, &location, read).await?;
+        ctx.register_parquet(EVENTS_SOURCE, location, read).await?;
         let view = ctx.sql(&window_query(&window)).await?.into_view();
         ctx.register_table(EVENTS, view)?;
     }
@@ -92,11 +109,11 @@ pub async fn open_session(root: &Path, options: &QueryOptions) -> Result<Session
         EVENTS_SOURCE
     };
     let all_events = ctx.table_provider(source).await?;
-    attribution::register(&ctx, all_events).await?;
-    crate::privilege::root_tasks::register(&ctx).await?;
-    crate::privilege::summary::register(&ctx)?;
-    crate::detections::register_findings(&ctx, options.detections.detections()).await?;
-    Ok(ctx)
+    attribution::register(ctx, all_events).await?;
+    crate::privilege::root_tasks::register(ctx).await?;
+    crate::privilege::summary::register(ctx)?;
+    crate::detections::register_findings(ctx, options.detections.detections()).await?;
+    Ok(())
 }
 
 /// The `file://` URL of a directory, every byte but the unreserved ones percent-encoded:

@@ -67,6 +67,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
 
     let (runtime, ctx) = crate::session::open(&crate::args::DatasetConfig {
         root: dataset.clone(),
+        remote: None,
         options: QueryOptions::default(),
     })?;
     let overview = runtime.block_on(trailscope_query::overview::ask(&ctx))?;
@@ -87,7 +88,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         dataset_label: dataset.display().to_string(),
         ..Default::default()
     };
-    let (size, _) = super::report::write(&runtime, &ctx, &dataset, &request, &args.report)?;
+    let manifest = trailscope_ingest::Manifest::load(&dataset)?;
+    let (size, _) = super::report::write(&runtime, &ctx, &manifest, &request, &args.report)?;
     println!(
         "\nReport written to {} ({} KiB): open it in a browser",
         args.report.display(),

@@ -13,14 +13,9 @@ use crate::args::ReportConfig;
 /// Builds the report and prints where it was written.
 pub fn run(config: ReportConfig) -> anyhow::Result<Outcome> {
     let (runtime, ctx) = crate::session::open(&config.dataset)?;
+    let manifest = crate::session::manifest(&runtime, &config.dataset)?;
     let started = std::time::Instant::now();
-    let (size, queries) = write(
-        &runtime,
-        &ctx,
-        &config.dataset.root,
-        &config.request,
-        &config.output,
-    )?;
+    let (size, queries) = write(&runtime, &ctx, &manifest, &config.request, &config.output)?;
     if config.timings {
         for query in &queries {
             eprintln!("{:>8.2} s  {}", query.elapsed.as_secs_f64(), query.id);
@@ -41,11 +36,11 @@ pub fn run(config: ReportConfig) -> anyhow::Result<Outcome> {
 pub fn write(
     runtime: &Runtime,
     ctx: &SessionContext,
-    root: &Path,
+    manifest: &trailscope_ingest::Manifest,
     request: &ReportRequest,
     path: &Path,
 ) -> anyhow::Result<(u64, Vec<QueryText>)> {
-    let report = runtime.block_on(trailscope_query::report::gather(ctx, root, request))?;
+    let report = runtime.block_on(trailscope_query::report::gather(ctx, manifest, request))?;
     let html = crate::html::render(
         &report,
         &chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),

@@ -9,6 +9,7 @@ mod findings;
 mod merge;
 mod policy;
 mod report;
+mod s3;
 mod sql;
 
 use std::path::{Path, PathBuf};

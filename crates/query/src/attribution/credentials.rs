@@ -111,7 +111,7 @@ impl TableProvider for CredentialsTable {
         let table = self
             .table
             .get_or_try_init(|| async {
-                let batch = build(self.events.clone()).await?;
+                let batch = build(self.events.clone(), state.runtime_env().clone()).await?;
                 Ok::<_, datafusion::error::DataFusionError>(Arc::new(MemTable::try_new(
                     SCHEMA.clone(),
                     vec![vec![batch]],
@@ -123,8 +123,13 @@ impl TableProvider for CredentialsTable {
 }
 
 /// Reads the issuing calls, the portal calls and the used keys, and resolves every key.
-pub async fn build(events: Arc<dyn TableProvider>) -> DfResult<RecordBatch> {
-    let mut ctx = crate::context::new_context(SessionConfig::new(), None);
+/// The queries run on `runtime`, the calling session's: its object stores (an S3
+/// dataset's) and its memory pool.
+pub async fn build(
+    events: Arc<dyn TableProvider>,
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+) -> DfResult<RecordBatch> {
+    let mut ctx = crate::context::context_on(SessionConfig::new(), runtime);
     udf::register_all(&mut ctx)
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     ctx.register_table("events", events)?;

@@ -10,8 +10,8 @@ mod scope;
 mod shared;
 mod table;
 
-use std::path::Path;
 use std::sync::Arc;
+use trailscope_ingest::Manifest;
 
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
@@ -160,12 +160,17 @@ impl Queries {
     }
 }
 
-/// Asks every question of the report on `ctx`, a session over the dataset at `root`.
+/// Asks every question of the report on `ctx`, a session over the dataset whose committed
+/// state is `manifest`.
 ///
 /// The `findings` view is replaced in `ctx` by a table of its rows: the detections run
 /// once, and every later query that reads `findings` (as the one-liners shown do) gets
 /// the same rows the view gives.
-pub async fn gather(ctx: &SessionContext, root: &Path, request: &ReportRequest) -> Result<Report> {
+pub async fn gather(
+    ctx: &SessionContext,
+    manifest: &Manifest,
+    request: &ReportRequest,
+) -> Result<Report> {
     let mut queries = Queries::default();
     if let Some(granted) = &request.granted {
         let rows = crate::privilege::summary::granted_vs_used(ctx, granted).await?;
@@ -180,7 +185,7 @@ pub async fn gather(ctx: &SessionContext, root: &Path, request: &ReportRequest) 
             let result = materialize_findings(ctx).await;
             (result, started.elapsed())
         },
-        independent_questions(ctx, root, &mut early)
+        independent_questions(ctx, manifest, &mut early)
     );
     let (materialized, detections_took) = materialized;
     materialized?;
@@ -261,10 +266,10 @@ struct Independent {
 
 async fn independent_questions(
     ctx: &SessionContext,
-    root: &Path,
+    manifest: &Manifest,
     queries: &mut Queries,
 ) -> Result<Independent> {
-    let scope = scope::gather(ctx, root, queries).await?;
+    let scope = scope::gather(ctx, manifest, queries).await?;
     let (actors, chains) = people::gather(ctx, queries).await?;
     let activity = queries
         .table(

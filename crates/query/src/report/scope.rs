@@ -2,7 +2,6 @@
 //! input files) and how complete it is (days with no events, rejected records).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
@@ -67,7 +66,7 @@ pub struct AccountScope {
 
 pub(super) async fn gather(
     ctx: &SessionContext,
-    root: &Path,
+    manifest: &trailscope_ingest::Manifest,
     queries: &mut Queries,
 ) -> Result<Scope> {
     let totals = queries
@@ -96,7 +95,6 @@ pub(super) async fn gather(
     let regions_table = queries
         .table(ctx, "regions", "Events per region", queries::REGIONS)
         .await?;
-    let manifest = trailscope_ingest::Manifest::load(root)?;
     let failed_inputs = manifest
         .failed_inputs
         .iter()

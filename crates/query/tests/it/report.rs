@@ -21,7 +21,8 @@ async fn report_of(dataset: &Path) -> (Report, datafusion::prelude::SessionConte
         dataset_label: "LAKE".into(),
         ..Default::default()
     };
-    (gather(&ctx, dataset, &request).await.unwrap(), ctx)
+    let manifest = trailscope_ingest::Manifest::load(dataset).unwrap();
+    (gather(&ctx, &manifest, &request).await.unwrap(), ctx)
 }
 
 /// What must hold of any report: its numbers add up, and each table names a query the
