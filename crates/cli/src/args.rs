@@ -1,6 +1,6 @@
 //! Command-line arguments, parsed by clap into the libraries' validated config structs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -148,16 +148,30 @@ pub struct MergeArgs {
 }
 
 impl MergeArgs {
-    pub fn into_options(self) -> (trailscope_ingest::merge::MergeOptions, bool) {
-        (
+    pub fn into_options(self) -> anyhow::Result<(trailscope_ingest::merge::MergeOptions, bool)> {
+        for dataset in std::iter::once(&self.out).chain(&self.shards) {
+            local_only("merge", dataset)?;
+        }
+        Ok((
             trailscope_ingest::merge::MergeOptions {
                 out: self.out,
                 shards: self.shards,
                 writer: trailscope_ingest::WriterOptions::default(),
             },
             self.json,
-        )
+        ))
     }
+}
+
+/// An error for an `s3://` dataset given to a command that works on local datasets only.
+fn local_only(command: &str, dataset: &Path) -> anyhow::Result<()> {
+    if crate::remote::is_s3(dataset) {
+        bail!(
+            "`trailscope {command}` works on local datasets only; {} is on S3 (ingest, and every query command, take s3:// datasets)",
+            dataset.display()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +190,7 @@ pub struct CompactArgs {
 impl CompactArgs {
     /// The compaction options, or why the arguments are wrong.
     pub fn into_options(self) -> anyhow::Result<(trailscope_ingest::CompactOptions, bool)> {
+        local_only("compact", &self.dataset)?;
         let mut options = trailscope_ingest::CompactOptions::new(self.dataset);
         options.target_file_bytes =
             trailscope_ingest::synth::parse_size(&self.target_size).context("--target-size")?;
@@ -281,11 +296,12 @@ pub struct ExportConfig {
 }
 
 impl ExportArgs {
-    pub fn into_config(self) -> ExportConfig {
-        ExportConfig {
+    pub fn into_config(self) -> anyhow::Result<ExportConfig> {
+        local_only("export", &self.dataset)?;
+        Ok(ExportConfig {
             dataset: self.dataset,
             output: self.output,
-        }
+        })
     }
 }
 

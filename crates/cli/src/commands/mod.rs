@@ -24,9 +24,9 @@ use crate::args::Command;
 pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Ingest(a) => ingest::run(a.into_config()?),
-        Command::Export(a) => export::run(a.into_config()),
+        Command::Export(a) => export::run(a.into_config()?),
         Command::Compact(a) => compact::run(a.into_options()?),
-        Command::Merge(a) => merge::run(a.into_options()),
+        Command::Merge(a) => merge::run(a.into_options()?),
         Command::Demo(a) => demo::run(a),
         Command::Synth(a) => synth::run(a.into_options()?),
         Command::Sql(a) => sql::run(a.into_config()?),
