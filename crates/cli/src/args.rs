@@ -12,8 +12,10 @@ use trailscope_query::{QueryOptions, TimeWindow};
 
 use crate::output::{Format, OutputConfig};
 
+mod cluster;
 mod policy;
 mod report;
+pub use cluster::{ExecutorArgs, SchedulerArgs};
 pub use policy::{PolicyArgs, PolicyConfig};
 pub use report::{ReportArgs, ReportConfig};
 
@@ -67,6 +69,12 @@ pub enum Command {
     /// Sigma rules: `trailscope sigma sql RULE.yml` prints the SQL each rule compiles to.
     #[command(subcommand)]
     Sigma(SigmaCommand),
+    /// A Ballista scheduler with trailscope's functions, for `--cluster` (cargo feature
+    /// `cluster`).
+    Scheduler(SchedulerArgs),
+    /// A Ballista executor with trailscope's functions, serving a scheduler (cargo feature
+    /// `cluster`).
+    Executor(ExecutorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -399,6 +407,11 @@ pub struct DatasetArgs {
     /// An S3-compatible endpoint for an `s3://` dataset (see `ingest --endpoint`).
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Run the queries on the Ballista cluster whose scheduler is at `df://HOST:PORT`
+    /// (`trailscope scheduler`; cargo feature `cluster`); the dataset must be at the same
+    /// path on every executor.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
     /// Only events at or after this time: RFC 3339 (2026-10-01T12:00:00Z), a date
     /// (2026-10-01) or a span before now (90m, 12h, 7d, 2w).
     #[arg(long, value_name = "TIME")]
@@ -419,6 +432,8 @@ pub struct DatasetConfig {
     pub root: PathBuf,
     /// Set when the dataset is on S3 (`root` then holds its URL).
     pub remote: Option<crate::remote::RemoteDataset>,
+    /// The cluster to run on (`df://HOST:PORT`), if any.
+    pub cluster: Option<String>,
     pub options: QueryOptions,
 }
 
@@ -435,9 +450,15 @@ impl DatasetArgs {
             url: self.dataset.to_string_lossy().into_owned(),
             endpoint: self.endpoint.clone(),
         });
+        if self.cluster.is_some() && remote.is_some() {
+            bail!(
+                "--cluster reads datasets on a file system its executors share, not yet s3:// ones"
+            );
+        }
         Ok(DatasetConfig {
             root: self.dataset,
             remote,
+            cluster: self.cluster,
             options: QueryOptions {
                 window,
                 memory_limit: (limit > 0).then_some(limit as usize),

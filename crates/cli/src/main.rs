@@ -3,6 +3,10 @@
 //! `main` stays thin: parse arguments, run the command, turn the outcome into an exit
 //! status (0 clean, 1 findings when asked, 2 error). A closed pipe is not an error.
 
+/// What a cluster command or option says in a build without the `cluster` feature.
+#[cfg(not(feature = "cluster"))]
+const NO_CLUSTER: &str = "this trailscope was built without cluster support (cargo feature `cluster`: cargo build --release -p trailscope --features cluster)";
+
 mod args;
 mod commands;
 mod errors;

@@ -16,14 +16,33 @@ pub fn runtime() -> anyhow::Result<Runtime> {
 /// A runtime and the dataset's session on it, for commands that ask many questions.
 pub fn open(dataset: &DatasetConfig) -> anyhow::Result<(Runtime, SessionContext)> {
     let runtime = runtime()?;
-    let ctx = match &dataset.remote {
-        Some(remote) => runtime.block_on(crate::remote::open_session(remote, &dataset.options))?,
-        None => runtime.block_on(trailscope_query::open_session(
+    let ctx = match (&dataset.remote, &dataset.cluster) {
+        (_, Some(cluster)) => runtime.block_on(open_on_cluster(cluster, dataset))?,
+        (Some(remote), None) => {
+            runtime.block_on(crate::remote::open_session(remote, &dataset.options))?
+        }
+        (None, None) => runtime.block_on(trailscope_query::open_session(
             &dataset.root,
             &dataset.options,
         ))?,
     };
     Ok((runtime, ctx))
+}
+
+#[cfg(feature = "cluster")]
+async fn open_on_cluster(cluster: &str, dataset: &DatasetConfig) -> anyhow::Result<SessionContext> {
+    Ok(
+        trailscope_query::cluster::open_cluster_session(cluster, &dataset.root, &dataset.options)
+            .await?,
+    )
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn open_on_cluster(
+    _cluster: &str,
+    _dataset: &DatasetConfig,
+) -> anyhow::Result<SessionContext> {
+    anyhow::bail!(crate::NO_CLUSTER)
 }
 
 /// The dataset's committed manifest.

@@ -551,11 +551,22 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec_pretty(value).expect("manifest types serialize")
 }
 
-/// Test hook: `TRAILSCOPE_CRASH_AT=<point>` aborts the process at that point of a commit,
+/// Test hooks: `TRAILSCOPE_CRASH_AT=<point>` aborts the process at that point of a commit,
 /// as `kill -9` would, so the crash-safety tests can hit every step deterministically.
 pub(crate) fn crash_point(point: &str) {
     if std::env::var_os("TRAILSCOPE_CRASH_AT").is_some_and(|p| p == point) {
         std::process::abort();
+    }
+    // Test hook: `TRAILSCOPE_WAIT_AT=<point>` holds the process there until the file
+    // `TRAILSCOPE_WAIT_FOR` exists (at most a minute), so that a test can let another
+    // writer commit in between.
+    if std::env::var_os("TRAILSCOPE_WAIT_AT").is_some_and(|p| p == point)
+        && let Some(file) = std::env::var_os("TRAILSCOPE_WAIT_FOR")
+    {
+        let started = std::time::Instant::now();
+        while !Path::new(&file).exists() && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 

@@ -38,7 +38,13 @@ pub(crate) fn context_on(
     runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
 ) -> SessionContext {
     let ctx = SessionContext::new_with_config_rt(config, runtime);
+    remove_leaf_pushdown(&ctx);
+    ctx
+}
+
+/// Removes from `ctx` the rules that move "cheap" expressions below filters (see
+/// [`new_context`]).
+pub(crate) fn remove_leaf_pushdown(ctx: &SessionContext) {
     ctx.remove_optimizer_rule("extract_leaf_expressions");
     ctx.remove_optimizer_rule("push_down_leaf_projections");
-    ctx
 }

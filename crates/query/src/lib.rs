@@ -40,6 +40,8 @@ mod analyst;
 mod answer;
 pub mod attribution;
 mod cached_view;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod context;
 pub mod detections;
 mod literal;

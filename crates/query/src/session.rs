@@ -35,6 +35,10 @@ pub struct QueryOptions {
     /// Memory the operators of a query may hold before they spill to disk (sorts,
     /// aggregations, windows) or fail (the others); `None`: no limit.
     pub memory_limit: Option<usize>,
+    /// Every table is one a cluster's plans can carry: plain views in place of the views
+    /// computed once and cached, and the resolved credentials computed when the session
+    /// opens, as an in-memory table (set by the cluster session).
+    pub distributed: bool,
 }
 
 /// Opens the dataset at `root` as a session with the table `events`, the attribution
@@ -109,16 +113,17 @@ pub(crate) async fn register_dataset(
         EVENTS_SOURCE
     };
     let all_events = ctx.table_provider(source).await?;
-    attribution::register(ctx, all_events).await?;
+    attribution::register(ctx, all_events, options.distributed).await?;
     crate::privilege::root_tasks::register(ctx).await?;
     crate::privilege::summary::register(ctx)?;
-    crate::detections::register_findings(ctx, options.detections.detections()).await?;
+    crate::detections::register_findings(ctx, options.detections.detections(), options.distributed)
+        .await?;
     Ok(())
 }
 
 /// The `file://` URL of a directory, every byte but the unreserved ones percent-encoded:
 /// a plain path with `[`, `?` or `*` in it would be read as a glob and match nothing.
-fn file_url(dir: &Path) -> String {
+pub(crate) fn file_url(dir: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut url = String::from("file://");
     for &byte in dir.as_os_str().as_bytes() {

@@ -68,6 +68,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let (runtime, ctx) = crate::session::open(&crate::args::DatasetConfig {
         root: dataset.clone(),
         remote: None,
+        cluster: None,
         options: QueryOptions::default(),
     })?;
     let overview = runtime.block_on(trailscope_query::overview::ask(&ctx))?;

@@ -1,5 +1,6 @@
 //! One module per command: each turns its validated config into output and an outcome.
 
+mod cluster;
 mod compact;
 mod demo;
 mod detections;
@@ -41,5 +42,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Sigma(crate::args::SigmaCommand::Sql { rules, one_pass }) => {
             sigma::sql(&rules, one_pass)
         }
+        Command::Scheduler(a) => cluster::scheduler(a),
+        Command::Executor(a) => cluster::executor(a),
     }
 }

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `trailscope` binary.
 
 mod attribution;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod compact;
 mod crash;
 mod demo;

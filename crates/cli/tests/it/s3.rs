@@ -415,3 +415,71 @@ fn a_writer_killed_before_its_commit_leaves_only_committed_data_visible() {
     assert_eq!(sql(&server, "s3://lake/ds", CONTENT), after_both);
     assert!(server.keys("lake", "ds/event_date=").len() > orphans);
 }
+
+#[test]
+fn of_two_writers_from_one_commit_the_second_to_commit_fails_and_commits_nothing() {
+    let Some(server) = S3Server::start(
+        "of_two_writers_from_one_commit_the_second_to_commit_fails_and_commits_nothing",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = synth(dir.path(), "first", 2, 31);
+    let second = synth(dir.path(), "second", 2, 32);
+    server.create_bucket("trails");
+    server.create_bucket("lake");
+    server.upload_dir(&first.join("AWSLogs"), "trails", "first/AWSLogs");
+    server.upload_dir(&second.join("AWSLogs"), "trails", "second/AWSLogs");
+    let go = dir.path().join("go");
+    // Writer A checks out the empty dataset, uploads its files, and waits before its
+    // commit; writer B then ingests the second trail and commits first.
+    let mut held = with_credentials(trailscope());
+    held.args(["ingest", "s3://trails/first", "--out", "s3://lake/ds", "-q"])
+        .args(["--endpoint", &server.endpoint()])
+        .env("TRAILSCOPE_WAIT_AT", "s3-before-commit")
+        .env("TRAILSCOPE_WAIT_FOR", &go)
+        .stderr(Stdio::piped());
+    let held = held.spawn().unwrap();
+    let started = Instant::now();
+    while server.keys("lake", "ds/event_date=").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "writer A uploaded nothing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = s3_ingest(&server, "s3://trails/second", "s3://lake/ds", &[]);
+    assert!(out.status.success(), "{out:?}");
+    std::fs::write(&go, b"").unwrap();
+    let lost = held.wait_with_output().unwrap();
+    assert_eq!(lost.status.code(), Some(2), "{lost:?}");
+    let stderr = String::from_utf8_lossy(&lost.stderr);
+    assert!(stderr.contains("another writer committed"), "{stderr}");
+
+    // Readers see writer B's events only; A's uploaded files are not read.
+    let local = dir.path().join("local");
+    let local_text = local.to_string_lossy().into_owned();
+    assert!(
+        quiet_ingest(&second.join("AWSLogs"), &local)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        sql(&server, "s3://lake/ds", CONTENT),
+        sql(&server, &local_text, CONTENT)
+    );
+    // A again, from B's commit: both trails, each event once.
+    let out = s3_ingest(&server, "s3://trails/first", "s3://lake/ds", &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        quiet_ingest(&first.join("AWSLogs"), &local)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        sql(&server, "s3://lake/ds", CONTENT),
+        sql(&server, &local_text, CONTENT)
+    );
+}

@@ -60,17 +60,33 @@ pub const CREDENTIALS: &str = "__credentials";
 
 /// Registers `signed_events`, `attribution`, `sessions` and `principals` on `ctx`, whose `events` is
 /// already registered; `all_events` is the whole dataset (the window left out).
-pub async fn register(ctx: &SessionContext, all_events: Arc<dyn TableProvider>) -> Result<()> {
-    ctx.register_table(
-        CREDENTIALS,
-        Arc::new(credentials::CredentialsTable::new(all_events)),
-    )?;
-    // Small, and read by every query that attributes events: computed once, on first read.
-    let plan = ctx.sql(SERVICE_SESSIONS_SQL).await?.into_unoptimized_plan();
-    ctx.register_table(
-        "__service_sessions",
-        Arc::new(crate::cached_view::CachedView::new(plan)),
-    )?;
+///
+/// `distributed` (a cluster session): the credentials are resolved now, into an in-memory
+/// table a plan can carry, and `__service_sessions` is a plain view.
+pub async fn register(
+    ctx: &SessionContext,
+    all_events: Arc<dyn TableProvider>,
+    distributed: bool,
+) -> Result<()> {
+    if distributed {
+        let batch = credentials::build(all_events, ctx.runtime_env()).await?;
+        let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+        ctx.register_table(CREDENTIALS, Arc::new(table))?;
+        let view = ctx.sql(SERVICE_SESSIONS_SQL).await?.into_view();
+        ctx.register_table("__service_sessions", view)?;
+    } else {
+        ctx.register_table(
+            CREDENTIALS,
+            Arc::new(credentials::CredentialsTable::new(all_events)),
+        )?;
+        // Small, and read by every query that attributes events: computed once, on first
+        // read.
+        let plan = ctx.sql(SERVICE_SESSIONS_SQL).await?.into_unoptimized_plan();
+        ctx.register_table(
+            "__service_sessions",
+            Arc::new(crate::cached_view::CachedView::new(plan)),
+        )?;
+    }
     let views = [
         ("signed_events", signed_events_sql()),
         ("__actor_names", ACTOR_NAMES_SQL.to_string()),

@@ -398,17 +398,26 @@ pub fn findings_sql(detections: &[Detection]) -> Result<String> {
 
 /// Registers the view `findings` over `detections` on `ctx`; each detection is planned
 /// first on its own, so a bad one is named.
+///
+/// `distributed` (a cluster session): the tables several detections read are plain views,
+/// computed where they are read, in place of views computed once and cached.
 pub(crate) async fn register_findings(
     ctx: &SessionContext,
     detections: &[Detection],
+    distributed: bool,
 ) -> Result<()> {
     // Read by several detections in one findings query: computed once, on first read.
     for (name, sql) in [
         (WORKLOAD_SESSIONS, WORKLOAD_SESSIONS_SQL),
         (INTERLEAVED, INTERLEAVED_SQL),
     ] {
-        let plan = ctx.sql(sql).await?.into_unoptimized_plan();
-        ctx.register_table(name, Arc::new(CachedView::new(plan)))?;
+        if distributed {
+            let view = ctx.sql(sql).await?.into_view();
+            ctx.register_table(name, view)?;
+        } else {
+            let plan = ctx.sql(sql).await?.into_unoptimized_plan();
+            ctx.register_table(name, Arc::new(CachedView::new(plan)))?;
+        }
     }
     for d in detections {
         ctx.sql(&findings_sql(std::slice::from_ref(d))?)

@@ -1,0 +1,175 @@
+//! Queries on a Ballista cluster (cargo feature `cluster`): a scheduler and two executors
+//! started here on localhost give exactly the local results.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{ingested_trail, trailscope};
+
+/// The scheduler and executors, stopped when dropped.
+struct Cluster {
+    processes: Vec<Child>,
+    scheduler_port: u16,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in &mut self.processes {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+fn spawn(args: &[String], log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    trailscope()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+impl Cluster {
+    /// A scheduler and `executors` executors (with the default task slots).
+    fn start(dir: &Path, executors: usize) -> Cluster {
+        let ports = free_ports(1 + 2 * executors);
+        let scheduler = format!("127.0.0.1:{}", ports[0]);
+        let mut cluster = Cluster {
+            processes: vec![spawn(
+                &["scheduler".into(), "--bind".into(), scheduler.clone()],
+                &dir.join("scheduler.log"),
+            )],
+            scheduler_port: ports[0],
+        };
+        let started = Instant::now();
+        while TcpStream::connect(&scheduler).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "no scheduler");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for e in 0..executors {
+            let work = dir.join(format!("executor{e}"));
+            std::fs::create_dir_all(&work).unwrap();
+            cluster.processes.push(spawn(
+                &[
+                    "executor".into(),
+                    "--scheduler".into(),
+                    scheduler.clone(),
+                    "--port".into(),
+                    ports[1 + 2 * e].to_string(),
+                    "--grpc-port".into(),
+                    ports[2 + 2 * e].to_string(),
+                    "--work-dir".into(),
+                    work.to_string_lossy().into_owned(),
+                ],
+                &dir.join(format!("executor{e}.log")),
+            ));
+        }
+        cluster
+    }
+
+    fn url(&self) -> String {
+        format!("df://127.0.0.1:{}", self.scheduler_port)
+    }
+}
+
+fn run(args: &[&str], cluster: Option<&Cluster>) -> Output {
+    let mut command: Command = trailscope();
+    command.args(args);
+    if let Some(cluster) = cluster {
+        command.args(["--cluster", &cluster.url()]);
+    }
+    command.output().unwrap()
+}
+
+fn stdout_of(args: &[&str], cluster: Option<&Cluster>) -> String {
+    let out = run(args, cluster);
+    assert!(
+        out.status.success(),
+        "{args:?} on {}: {}",
+        if cluster.is_some() {
+            "the cluster"
+        } else {
+            "this machine"
+        },
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Three analyst questions: an aggregation, a window over it, and a join of views.
+const ANALYST_QUERIES: [&str; 3] = [
+    "SELECT event_source, event_name, count(*) AS n, count(DISTINCT source_ip_address) AS ips \
+     FROM events GROUP BY event_source, event_name ORDER BY n DESC, event_source, event_name",
+    "SELECT event_date, event_name, n, rank() OVER (PARTITION BY event_date ORDER BY n DESC, event_name) AS r \
+     FROM (SELECT event_date, event_name, count(*) AS n FROM events GROUP BY event_date, event_name) \
+     ORDER BY event_date, r",
+    "SELECT p.id, p.events, count(DISTINCT a.actor) AS actors \
+     FROM principals p JOIN attribution a ON a.principal = p.id WHERE p.kind = 'principal' \
+     GROUP BY p.id, p.events ORDER BY p.events DESC, p.id",
+];
+
+#[test]
+fn findings_attribution_and_analyst_queries_on_a_two_executor_cluster_equal_the_local_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = ingested_trail(dir.path(), 3 << 20, "lake");
+    let lake = lake.to_str().unwrap();
+    let cluster = Cluster::start(dir.path(), 2);
+    // The executors register with the scheduler shortly after it starts.
+    let probe = [
+        "sql",
+        "-d",
+        lake,
+        "SELECT count(*) FROM events",
+        "-f",
+        "csv",
+    ];
+    let started = Instant::now();
+    loop {
+        let out = run(&probe, Some(&cluster));
+        if out.status.success() {
+            assert_eq!(out.stdout, stdout_of(&probe, None).as_bytes());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the cluster never answered: {}\nscheduler: {}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let findings = ["findings", "-d", lake, "-f", "json"];
+    let local = stdout_of(&findings, None);
+    assert!(local.len() > 100, "the trail has findings: {local}");
+    assert_eq!(stdout_of(&findings, Some(&cluster)), local);
+
+    let attribution = "SELECT source_file, record_index, event_id, account_id, principal, \
+         principal_type, actor, actor_type, actor_name, method, chain FROM attribution \
+         ORDER BY source_file, record_index";
+    let query = ["sql", "-d", lake, attribution, "-f", "csv"];
+    let local = stdout_of(&query, None);
+    assert!(local.lines().count() > 1000, "{}", local.lines().count());
+    assert_eq!(stdout_of(&query, Some(&cluster)), local);
+
+    for sql in ANALYST_QUERIES {
+        let query = ["sql", "-d", lake, sql, "-f", "csv"];
+        let local = stdout_of(&query, None);
+        assert!(local.lines().count() > 2, "{sql}: {local}");
+        assert_eq!(stdout_of(&query, Some(&cluster)), local, "{sql}");
+    }
+}
