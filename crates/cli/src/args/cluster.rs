@@ -38,6 +38,7 @@ pub struct ExecutorArgs {
     pub work_dir: Option<PathBuf>,
 }
 
+#[cfg(feature = "cluster")]
 impl ExecutorArgs {
     /// The scheduler as (host, port), or why it is not one.
     pub fn scheduler(&self) -> anyhow::Result<(String, u16)> {

@@ -220,6 +220,18 @@ fn synth(dir: &Path, name: &str, days: u32, seed: u32) -> PathBuf {
     trail
 }
 
+/// Two generated trails (seeds `seed` and `seed + 1`) in `dir`, uploaded under
+/// `s3://trails/first/` and `s3://trails/second/`, and the empty bucket `lake`.
+fn two_trails(server: &S3Server, dir: &Path, seed: u32) -> (PathBuf, PathBuf) {
+    let first = synth(dir, "first", 2, seed);
+    let second = synth(dir, "second", 2, seed + 1);
+    server.create_bucket("trails");
+    server.create_bucket("lake");
+    server.upload_dir(&first.join("AWSLogs"), "trails", "first/AWSLogs");
+    server.upload_dir(&second.join("AWSLogs"), "trails", "second/AWSLogs");
+    (first, second)
+}
+
 #[test]
 fn a_trail_read_from_s3_into_an_s3_dataset_equals_the_local_ingest() {
     let Some(server) =
@@ -350,12 +362,7 @@ fn a_writer_killed_before_its_commit_leaves_only_committed_data_visible() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let first = synth(dir.path(), "first", 2, 21);
-    let second = synth(dir.path(), "second", 2, 22);
-    server.create_bucket("trails");
-    server.create_bucket("lake");
-    server.upload_dir(&first.join("AWSLogs"), "trails", "first/AWSLogs");
-    server.upload_dir(&second.join("AWSLogs"), "trails", "second/AWSLogs");
+    let (first, second) = two_trails(&server, dir.path(), 21);
     let local = dir.path().join("local");
     let local_text = local.to_string_lossy().into_owned();
     assert!(
@@ -424,12 +431,7 @@ fn of_two_writers_from_one_commit_the_second_to_commit_fails_and_commits_nothing
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let first = synth(dir.path(), "first", 2, 31);
-    let second = synth(dir.path(), "second", 2, 32);
-    server.create_bucket("trails");
-    server.create_bucket("lake");
-    server.upload_dir(&first.join("AWSLogs"), "trails", "first/AWSLogs");
-    server.upload_dir(&second.join("AWSLogs"), "trails", "second/AWSLogs");
+    let (first, second) = two_trails(&server, dir.path(), 31);
     let go = dir.path().join("go");
     // Writer A checks out the empty dataset, uploads its files, and waits before its
     // commit; writer B then ingests the second trail and commits first.

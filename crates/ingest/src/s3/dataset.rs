@@ -95,14 +95,7 @@ impl S3Dataset {
             return Ok(None);
         };
         let path = self.object(&commit_name(number));
-        let bytes = self
-            .store
-            .get(&path)
-            .await
-            .map_err(|e| s3_error(self.location(&path), e))?
-            .bytes()
-            .await
-            .map_err(|e| s3_error(self.location(&path), e))?;
+        let bytes = self.read(&path).await?;
         let commit: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::Remote {
             location: self.location(&path),
             message: format!("unreadable commit: {e}"),
@@ -169,14 +162,7 @@ impl S3Dataset {
         use futures_util::{StreamExt, TryStreamExt, stream};
         stream::iter(files)
             .map(|(from, to)| async move {
-                let bytes = self
-                    .store
-                    .get(&from)
-                    .await
-                    .map_err(|e| s3_error(self.location(&from), e))?
-                    .bytes()
-                    .await
-                    .map_err(|e| s3_error(self.location(&from), e))?;
+                let bytes = self.read(&from).await?;
                 std::fs::write(&to, &bytes).map_err(|e| Error::io(&to, e))
             })
             .buffer_unordered(UPLOAD_CONCURRENCY)
@@ -235,6 +221,13 @@ impl S3Dataset {
             }),
             Err(e) => Err(s3_error(self.location(&path), e)),
         }
+    }
+
+    /// One object's bytes.
+    async fn read(&self, path: &ObjectPath) -> Result<Vec<u8>> {
+        let fail = |e: object_store::Error| s3_error(self.location(path), e);
+        let result = self.store.get(path).await.map_err(fail)?;
+        Ok(result.bytes().await.map_err(fail)?.to_vec())
     }
 
     fn location(&self, path: &ObjectPath) -> String {
