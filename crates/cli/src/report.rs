@@ -122,6 +122,12 @@ pub fn ingest_summary(s: &IngestSummary) -> String {
             f.other_shards
         );
     }
+    if f.folders_before_since > 0 {
+        out += &format!(
+            "  since:   {} delivery-day folders delivered before --since, not listed\n",
+            f.folders_before_since
+        );
+    }
     out += &format!(
         "  dataset: {} ({} rows; this run wrote {} Parquet files, {})\n",
         s.dataset.display(),
