@@ -408,8 +408,8 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Run the queries on the Ballista cluster whose scheduler is at `df://HOST:PORT`
-    /// (`trailscope scheduler`; cargo feature `cluster`); the dataset must be at the same
-    /// path on every executor.
+    /// (`trailscope scheduler`; cargo feature `cluster`); a local dataset must be at the
+    /// same path on every executor, an `s3://` one is read by each from S3.
     #[arg(long, value_name = "df://HOST:PORT")]
     pub cluster: Option<String>,
     /// Only events at or after this time: RFC 3339 (2026-10-01T12:00:00Z), a date
@@ -450,11 +450,6 @@ impl DatasetArgs {
             url: self.dataset.to_string_lossy().into_owned(),
             endpoint: self.endpoint.clone(),
         });
-        if self.cluster.is_some() && remote.is_some() {
-            bail!(
-                "--cluster reads datasets on a file system its executors share, not yet s3:// ones"
-            );
-        }
         Ok(DatasetConfig {
             root: self.dataset,
             remote,

@@ -35,7 +35,8 @@ mod enabled {
         }
     }
 
-    fn dataset(remote: &RemoteDataset) -> anyhow::Result<S3Dataset> {
+    /// The S3 dataset `remote` names.
+    pub fn s3_dataset(remote: &RemoteDataset) -> anyhow::Result<S3Dataset> {
         let url = S3Url::parse(&remote.url)?;
         Ok(S3Dataset::new(&url, &s3_options(&remote.endpoint))?)
     }
@@ -45,13 +46,13 @@ mod enabled {
         remote: &RemoteDataset,
         query: &QueryOptions,
     ) -> anyhow::Result<SessionContext> {
-        let dataset = dataset(remote)?;
+        let dataset = s3_dataset(remote)?;
         Ok(trailscope_query::s3::open_s3_session(&dataset, query).await?)
     }
 
     /// The manifest of an S3 dataset's last commit.
     pub async fn manifest(remote: &RemoteDataset) -> anyhow::Result<Manifest> {
-        let dataset = dataset(remote)?;
+        let dataset = s3_dataset(remote)?;
         match dataset.latest().await? {
             Some((_, commit)) => Ok(commit.manifest),
             None => bail!("{} is not a trailscope dataset (no commit)", remote.url),
@@ -86,7 +87,7 @@ mod enabled {
             .prefix("trailscope-s3-")
             .tempdir()
             .context("cannot create the local working copy of the S3 dataset")?;
-        let publication = dataset(out)?.checkout(work.path())?;
+        let publication = s3_dataset(out)?.checkout(work.path())?;
         options.dataset = work.path().to_path_buf();
         options.publish = Some(Arc::new(publication));
         Ok(Some(work))
@@ -124,4 +125,6 @@ mod enabled {
     }
 }
 
+#[cfg(all(feature = "s3", feature = "cluster"))]
+pub use enabled::s3_dataset;
 pub use enabled::{manifest, open_session, prepare_ingest};

@@ -31,10 +31,21 @@ pub fn open(dataset: &DatasetConfig) -> anyhow::Result<(Runtime, SessionContext)
 
 #[cfg(feature = "cluster")]
 async fn open_on_cluster(cluster: &str, dataset: &DatasetConfig) -> anyhow::Result<SessionContext> {
-    Ok(
-        trailscope_query::cluster::open_cluster_session(cluster, &dataset.root, &dataset.options)
-            .await?,
-    )
+    Ok(match &dataset.remote {
+        Some(remote) => {
+            let s3 = crate::remote::s3_dataset(remote)?;
+            trailscope_query::cluster::open_cluster_s3_session(cluster, &s3, &dataset.options)
+                .await?
+        }
+        None => {
+            trailscope_query::cluster::open_cluster_session(
+                cluster,
+                &dataset.root,
+                &dataset.options,
+            )
+            .await?
+        }
+    })
 }
 
 #[cfg(not(feature = "cluster"))]

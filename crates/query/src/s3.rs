@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::SessionContext;
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
@@ -34,11 +34,179 @@ pub async fn open_s3_session(
         return Err(Error::Empty(url));
     }
     let ctx = new_session(options)?;
-    let files = CommittedFiles::new(dataset, &commit.manifest);
     let store_url = ObjectStoreUrl::parse(dataset.url().bucket_url())?;
-    ctx.register_object_store(store_url.as_ref(), Arc::new(files));
+    ctx.register_object_store(
+        store_url.as_ref(),
+        committed_files(dataset, &commit.manifest),
+    );
     register_dataset(&ctx, &format!("{url}/"), options).await?;
     Ok(ctx)
+}
+
+/// Object stores for `s3://` URLs made on demand, each listing only the committed data
+/// files of the dataset a listing is under: what a cluster's scheduler and executors
+/// read an S3 dataset through (credentials and endpoint from their environment).
+#[derive(Debug, Default)]
+pub struct CommittedStores {
+    stores: std::sync::RwLock<std::collections::HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+impl datafusion::execution::object_store::ObjectStoreRegistry for CommittedStores {
+    fn register_store(
+        &self,
+        url: &url::Url,
+        store: Arc<dyn ObjectStore>,
+    ) -> Option<Arc<dyn ObjectStore>> {
+        let key = format!("{}://{}", url.scheme(), url.authority());
+        self.stores
+            .write()
+            .expect("not poisoned")
+            .insert(key, store)
+    }
+
+    fn get_store(&self, url: &url::Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        let key = format!("{}://{}", url.scheme(), url.authority());
+        if let Some(store) = self.stores.read().expect("not poisoned").get(&key) {
+            return Ok(store.clone());
+        }
+        let store: Arc<dyn ObjectStore> = match url.scheme() {
+            "file" => Arc::new(object_store::local::LocalFileSystem::new()),
+            "s3" => {
+                let bucket = trailscope_ingest::s3::S3Url::parse(&key)
+                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+                let inner = trailscope_ingest::s3::bucket_store(&bucket, &Default::default())
+                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+                Arc::new(CommittedListing { bucket, inner })
+            }
+            other => {
+                return Err(datafusion::error::DataFusionError::Configuration(format!(
+                    "no object store for {other}:// URLs"
+                )));
+            }
+        };
+        self.stores
+            .write()
+            .expect("not poisoned")
+            .insert(key, store.clone());
+        Ok(store)
+    }
+}
+
+/// A bucket whose listings under a dataset (the prefix before `event_date=`) give only
+/// the files its last commit names, read from the commit at each listing.
+#[derive(Debug)]
+struct CommittedListing {
+    bucket: trailscope_ingest::s3::S3Url,
+    inner: Arc<dyn ObjectStore>,
+}
+
+impl CommittedListing {
+    async fn committed(&self, prefix: Option<&ObjectPath>) -> object_store::Result<CommittedFiles> {
+        let root: Vec<&str> = prefix
+            .map(|p| {
+                p.as_ref()
+                    .split('/')
+                    .take_while(|part| !part.starts_with("event_date="))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let url = trailscope_ingest::s3::S3Url {
+            bucket: self.bucket.bucket.clone(),
+            prefix: root.join("/"),
+        };
+        let dataset = S3Dataset::with_store(&url, self.inner.clone());
+        let generic = |e: trailscope_ingest::Error| object_store::Error::Generic {
+            store: "trailscope",
+            source: Box::new(e),
+        };
+        let manifest = match dataset.latest().await.map_err(generic)? {
+            Some((_, commit)) => commit.manifest,
+            None => Manifest::default(),
+        };
+        Ok(CommittedFiles::new(&dataset, &manifest))
+    }
+}
+
+impl fmt::Display for CommittedListing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "committed files of {}", self.bucket)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for CommittedListing {
+    async fn put_opts(
+        &self,
+        location: &ObjectPath,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &ObjectPath,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &ObjectPath,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<ObjectPath>>,
+    ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        let prefix = prefix.cloned();
+        let this = CommittedListing {
+            bucket: self.bucket.clone(),
+            inner: self.inner.clone(),
+        };
+        stream::once(async move {
+            let committed = this.committed(prefix.as_ref()).await?;
+            Ok::<_, object_store::Error>(committed.list(prefix.as_ref()))
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&ObjectPath>,
+    ) -> object_store::Result<ListResult> {
+        self.committed(prefix)
+            .await?
+            .list_with_delimiter(prefix)
+            .await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &ObjectPath,
+        to: &ObjectPath,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// The store a session reads `dataset` through: only the files `manifest` names.
+pub(crate) fn committed_files(dataset: &S3Dataset, manifest: &Manifest) -> Arc<dyn ObjectStore> {
+    Arc::new(CommittedFiles::new(dataset, manifest))
 }
 
 /// A read-only view of a bucket that lists only the committed data files of one dataset

@@ -33,10 +33,11 @@ fn free_ports(n: usize) -> Vec<u16> {
         .collect()
 }
 
-fn spawn(args: &[String], log: &Path) -> Child {
+fn spawn(args: &[String], log: &Path, env: &[(&str, String)]) -> Child {
     let log = std::fs::File::create(log).unwrap();
     trailscope()
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -44,14 +45,15 @@ fn spawn(args: &[String], log: &Path) -> Child {
 }
 
 impl Cluster {
-    /// A scheduler and `executors` executors (with the default task slots).
-    fn start(dir: &Path, executors: usize) -> Cluster {
+    /// A scheduler and `executors` executors (with the default task slots), with `env`.
+    fn start(dir: &Path, executors: usize, env: &[(&str, String)]) -> Cluster {
         let ports = free_ports(1 + 2 * executors);
         let scheduler = format!("127.0.0.1:{}", ports[0]);
         let mut cluster = Cluster {
             processes: vec![spawn(
                 &["scheduler".into(), "--bind".into(), scheduler.clone()],
                 &dir.join("scheduler.log"),
+                env,
             )],
             scheduler_port: ports[0],
         };
@@ -76,6 +78,7 @@ impl Cluster {
                     work.to_string_lossy().into_owned(),
                 ],
                 &dir.join(format!("executor{e}.log")),
+                env,
             ));
         }
         cluster
@@ -86,9 +89,42 @@ impl Cluster {
     }
 }
 
+/// Waits until the cluster answers a query on `lake` as this machine does.
+fn wait_for(cluster: &Cluster, lake: &str, env: &[(&str, String)]) {
+    // The executors register with the scheduler shortly after it starts.
+    let probe = [
+        "sql",
+        "-d",
+        lake,
+        "SELECT count(*) FROM events",
+        "-f",
+        "csv",
+    ];
+    let started = Instant::now();
+    loop {
+        let out = run_with(&probe, Some(cluster), env);
+        if out.status.success() {
+            assert_eq!(out.stdout, run_with(&probe, None, env).stdout);
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the cluster never answered: {}",
+            String::from_utf8_lossy(&out.stderr),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn run(args: &[&str], cluster: Option<&Cluster>) -> Output {
+    run_with(args, cluster, &[])
+}
+
+fn run_with(args: &[&str], cluster: Option<&Cluster>, env: &[(&str, String)]) -> Output {
     let mut command: Command = trailscope();
-    command.args(args);
+    command
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     if let Some(cluster) = cluster {
         command.args(["--cluster", &cluster.url()]);
     }
@@ -127,31 +163,8 @@ fn findings_attribution_and_analyst_queries_on_a_two_executor_cluster_equal_the_
     let dir = tempfile::tempdir().unwrap();
     let lake = ingested_trail(dir.path(), 3 << 20, "lake");
     let lake = lake.to_str().unwrap();
-    let cluster = Cluster::start(dir.path(), 2);
-    // The executors register with the scheduler shortly after it starts.
-    let probe = [
-        "sql",
-        "-d",
-        lake,
-        "SELECT count(*) FROM events",
-        "-f",
-        "csv",
-    ];
-    let started = Instant::now();
-    loop {
-        let out = run(&probe, Some(&cluster));
-        if out.status.success() {
-            assert_eq!(out.stdout, stdout_of(&probe, None).as_bytes());
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the cluster never answered: {}\nscheduler: {}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let cluster = Cluster::start(dir.path(), 2, &[]);
+    wait_for(&cluster, lake, &[]);
 
     let findings = ["findings", "-d", lake, "-f", "json"];
     let local = stdout_of(&findings, None);
@@ -171,5 +184,58 @@ fn findings_attribution_and_analyst_queries_on_a_two_executor_cluster_equal_the_
         let local = stdout_of(&query, None);
         assert!(local.lines().count() > 2, "{sql}: {local}");
         assert_eq!(stdout_of(&query, Some(&cluster)), local, "{sql}");
+    }
+}
+
+#[test]
+fn an_s3_dataset_on_the_cluster_gives_its_committed_events_only() {
+    use crate::s3::{CONTENT, S3Server, s3_ingest, two_trails, with_credentials};
+    let Some(server) =
+        S3Server::start("an_s3_dataset_on_the_cluster_gives_its_committed_events_only")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _) = two_trails(&server, dir.path(), 41);
+    let out = s3_ingest(&server, "s3://trails/first", "s3://lake/ds", &[]);
+    assert!(out.status.success(), "{out:?}");
+    // A second run dies before its commit: its data files are in the bucket, uncommitted.
+    let committed = server.keys("lake", "ds/event_date=").len();
+    let mut crashed = with_credentials(trailscope());
+    crashed
+        .args([
+            "ingest",
+            "s3://trails/second",
+            "--out",
+            "s3://lake/ds",
+            "-q",
+        ])
+        .args(["--endpoint", &server.endpoint()])
+        .env("TRAILSCOPE_CRASH_AT", "s3-before-commit");
+    assert!(!crashed.output().unwrap().status.success());
+    assert!(server.keys("lake", "ds/event_date=").len() > committed);
+
+    // The scheduler and executors read S3 with their own environment's credentials.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ENDPOINT", server.endpoint()),
+    ];
+    let cluster = Cluster::start(dir.path(), 2, &env);
+    wait_for(&cluster, "s3://lake/ds", &env);
+    for args in [
+        vec!["sql", "-d", "s3://lake/ds", CONTENT, "-f", "csv"],
+        vec!["findings", "-d", "s3://lake/ds", "-f", "json"],
+    ] {
+        let local = run_with(&args, None, &env);
+        assert!(local.status.success(), "{local:?}");
+        let on_cluster = run_with(&args, Some(&cluster), &env);
+        assert!(on_cluster.status.success(), "{on_cluster:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&on_cluster.stdout),
+            String::from_utf8_lossy(&local.stdout),
+            "{args:?}"
+        );
     }
 }

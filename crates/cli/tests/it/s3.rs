@@ -31,13 +31,13 @@ fn moto_server(test: &str) -> Option<PathBuf> {
 }
 
 /// A moto S3 server on a free port of 127.0.0.1, stopped when dropped.
-struct S3Server {
+pub(crate) struct S3Server {
     child: Child,
     port: u16,
 }
 
 impl S3Server {
-    fn start(test: &str) -> Option<S3Server> {
+    pub(crate) fn start(test: &str) -> Option<S3Server> {
         let program = moto_server(test)?;
         // One server starts at a time: a free port is free only until a server binds it,
         // and two tests picking the same one would share (and then lose) a server.
@@ -66,7 +66,7 @@ impl S3Server {
         Some(server)
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -123,7 +123,7 @@ impl S3Server {
     }
 
     /// The keys under `s3://bucket/prefix`.
-    fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+    pub(crate) fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
         let (status, text) = self.http(
             "GET",
             &format!("/{bucket}?list-type=2&max-keys=100000&prefix={prefix}"),
@@ -145,7 +145,7 @@ impl Drop for S3Server {
 }
 
 /// `trailscope` with test credentials for the local server.
-fn with_credentials(mut command: Command) -> Command {
+pub(crate) fn with_credentials(mut command: Command) -> Command {
     command
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -155,7 +155,12 @@ fn with_credentials(mut command: Command) -> Command {
     command
 }
 
-fn s3_ingest(server: &S3Server, input: &str, out: &str, extra: &[&str]) -> std::process::Output {
+pub(crate) fn s3_ingest(
+    server: &S3Server,
+    input: &str,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let mut command = with_credentials(trailscope());
     command
         .args([
@@ -196,7 +201,7 @@ fn findings_json(server: &S3Server, dataset: &str) -> serde_json::Value {
 
 /// What a dataset holds, for comparing two: events, distinct identities, and a
 /// fingerprint of every field that detections read.
-const CONTENT: &str = "SELECT count(*) AS events, count(DISTINCT event_id) AS ids, \
+pub(crate) const CONTENT: &str = "SELECT count(*) AS events, count(DISTINCT event_id) AS ids, \
      sum(length(event_name)) AS names, min(event_time) AS first, max(event_time) AS last \
      FROM events";
 
@@ -222,7 +227,7 @@ fn synth(dir: &Path, name: &str, days: u32, seed: u32) -> PathBuf {
 
 /// Two generated trails (seeds `seed` and `seed + 1`) in `dir`, uploaded under
 /// `s3://trails/first/` and `s3://trails/second/`, and the empty bucket `lake`.
-fn two_trails(server: &S3Server, dir: &Path, seed: u32) -> (PathBuf, PathBuf) {
+pub(crate) fn two_trails(server: &S3Server, dir: &Path, seed: u32) -> (PathBuf, PathBuf) {
     let first = synth(dir, "first", 2, seed);
     let second = synth(dir, "second", 2, seed + 1);
     server.create_bucket("trails");

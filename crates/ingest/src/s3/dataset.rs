@@ -65,6 +65,14 @@ impl S3Dataset {
         })
     }
 
+    /// The dataset at `url` in `store` (its bucket's).
+    pub fn with_store(url: &S3Url, store: Arc<dyn ObjectStore>) -> S3Dataset {
+        S3Dataset {
+            url: url.clone(),
+            store,
+        }
+    }
+
     /// Where it is.
     pub fn url(&self) -> &S3Url {
         &self.url

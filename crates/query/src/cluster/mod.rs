@@ -62,6 +62,43 @@ pub async fn open_cluster_session(
             .canonicalize()
             .map_err(|e| trailscope_ingest::Error::io(root, e))?,
     );
+    on_cluster(cluster, &location, options, None).await
+}
+
+/// Opens the S3 dataset `dataset` as a session on the cluster at `cluster`: the client,
+/// the scheduler and the executors each list only the files of its last commit
+/// ([`crate::s3::CommittedStores`]; the executors and scheduler read S3 with their own
+/// environment's credentials and `AWS_ENDPOINT`).
+pub async fn open_cluster_s3_session(
+    cluster: &str,
+    dataset: &trailscope_ingest::s3::S3Dataset,
+    options: &QueryOptions,
+) -> Result<SessionContext> {
+    let url = dataset.url().to_string();
+    let Some((_, commit)) = dataset.latest().await? else {
+        return Err(Error::Empty(url));
+    };
+    if commit.manifest.data_files.is_empty() {
+        return Err(Error::Empty(url));
+    }
+    let store = crate::s3::committed_files(dataset, &commit.manifest);
+    on_cluster(
+        cluster,
+        &format!("{url}/"),
+        options,
+        Some((dataset.url().bucket_url(), store)),
+    )
+    .await
+}
+
+/// The cluster session over the dataset at `location`, with `store` registered for its
+/// bucket on the client.
+async fn on_cluster(
+    cluster: &str,
+    location: &str,
+    options: &QueryOptions,
+    store: Option<(String, Arc<dyn object_store::ObjectStore>)>,
+) -> Result<SessionContext> {
     let url = scheduler_url(cluster)?;
     let local = new_session(options)?;
     let config = local
@@ -76,11 +113,15 @@ pub async fn open_cluster_session(
     let mut ctx = SessionContext::new_with_state(state);
     // Ballista's upgrade installs its own function list: ours go back on top.
     udf::register_all(&mut ctx)?;
+    if let Some((bucket, store)) = store {
+        let bucket = datafusion::execution::object_store::ObjectStoreUrl::parse(bucket)?;
+        ctx.register_object_store(bucket.as_ref(), store);
+    }
     let distributed = QueryOptions {
         distributed: true,
         ..options.clone()
     };
-    register_dataset(&ctx, &location, &distributed).await?;
+    register_dataset(&ctx, location, &distributed).await?;
     Ok(ctx)
 }
 
@@ -89,11 +130,22 @@ pub async fn open_cluster_session(
 fn scheduler_state(config: SessionConfig) -> datafusion::error::Result<SessionState> {
     let config = config.with_ballista_logical_extension_codec(Arc::new(TrailscopeCodec::default()));
     let state = ballista_core::utils::default_session_builder(config)?;
+    let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
+        .with_runtime_env(committed_runtime()?)
+        .build();
     let mut ctx = SessionContext::new_with_state(state);
     crate::context::remove_leaf_pushdown(&ctx);
     udf::register_all(&mut ctx)
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     Ok(ctx.state())
+}
+
+/// A runtime whose `s3://` stores list only committed files.
+fn committed_runtime()
+-> datafusion::error::Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>> {
+    datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(crate::s3::CommittedStores::default()))
+        .build_arc()
 }
 
 /// Runs a scheduler on `address` until the process ends.
@@ -151,6 +203,7 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
         work_dir: options.work_dir.clone(),
         override_function_registry: Some(functions),
         override_logical_codec: Some(Arc::new(TrailscopeCodec::default())),
+        override_runtime_producer: Some(Arc::new(|_config| committed_runtime())),
         override_config_producer: Some(Arc::new(|| {
             SessionConfig::new_with_ballista()
                 .with_ballista_logical_extension_codec(Arc::new(TrailscopeCodec::default()))
