@@ -21,24 +21,28 @@ use trailscope_ingest::s3::S3Dataset;
 use crate::session::{QueryOptions, new_session, register_dataset};
 use crate::{Error, Result};
 
+/// The manifest of the dataset's last commit, or [`Error::Empty`] when it holds no events.
+pub(crate) async fn committed_manifest(dataset: &S3Dataset) -> Result<Manifest> {
+    let empty = || Error::Empty(dataset.url().to_string());
+    let Some((_, commit)) = dataset.latest().await? else {
+        return Err(empty());
+    };
+    if commit.manifest.data_files.is_empty() {
+        return Err(empty());
+    }
+    Ok(commit.manifest)
+}
+
 /// Opens the dataset at `dataset` as [`crate::open_session`] opens a local one.
 pub async fn open_s3_session(
     dataset: &S3Dataset,
     options: &QueryOptions,
 ) -> Result<SessionContext> {
+    let manifest = committed_manifest(dataset).await?;
     let url = dataset.url().to_string();
-    let Some((_, commit)) = dataset.latest().await? else {
-        return Err(Error::Empty(url));
-    };
-    if commit.manifest.data_files.is_empty() {
-        return Err(Error::Empty(url));
-    }
     let ctx = new_session(options)?;
     let store_url = ObjectStoreUrl::parse(dataset.url().bucket_url())?;
-    ctx.register_object_store(
-        store_url.as_ref(),
-        committed_files(dataset, &commit.manifest),
-    );
+    ctx.register_object_store(store_url.as_ref(), committed_files(dataset, &manifest));
     register_dataset(&ctx, &format!("{url}/"), options).await?;
     Ok(ctx)
 }

@@ -74,14 +74,9 @@ pub async fn open_cluster_s3_session(
     dataset: &trailscope_ingest::s3::S3Dataset,
     options: &QueryOptions,
 ) -> Result<SessionContext> {
+    let manifest = crate::s3::committed_manifest(dataset).await?;
     let url = dataset.url().to_string();
-    let Some((_, commit)) = dataset.latest().await? else {
-        return Err(Error::Empty(url));
-    };
-    if commit.manifest.data_files.is_empty() {
-        return Err(Error::Empty(url));
-    }
-    let store = crate::s3::committed_files(dataset, &commit.manifest);
+    let store = crate::s3::committed_files(dataset, &manifest);
     on_cluster(
         cluster,
         &format!("{url}/"),
