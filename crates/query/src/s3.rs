@@ -98,7 +98,7 @@ impl datafusion::execution::object_store::ObjectStoreRegistry for CommittedStore
 
 /// A bucket whose listings under a dataset (the prefix before `event_date=`) give only
 /// the files its last commit names, read from the commit at each listing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct CommittedListing {
     bucket: trailscope_ingest::s3::S3Url,
     inner: Arc<dyn ObjectStore>,
@@ -176,10 +176,7 @@ impl ObjectStore for CommittedListing {
         prefix: Option<&ObjectPath>,
     ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
         let prefix = prefix.cloned();
-        let this = CommittedListing {
-            bucket: self.bucket.clone(),
-            inner: self.inner.clone(),
-        };
+        let this = self.clone();
         stream::once(async move {
             let committed = this.committed(prefix.as_ref()).await?;
             Ok::<_, object_store::Error>(committed.list(prefix.as_ref()))

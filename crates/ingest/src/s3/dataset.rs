@@ -235,7 +235,7 @@ impl S3Dataset {
     async fn read(&self, path: &ObjectPath) -> Result<Vec<u8>> {
         let fail = |e: object_store::Error| s3_error(self.location(path), e);
         let result = self.store.get(path).await.map_err(fail)?;
-        Ok(result.bytes().await.map_err(fail)?.to_vec())
+        Ok(Vec::from(result.bytes().await.map_err(fail)?))
     }
 
     fn location(&self, path: &ObjectPath) -> String {
@@ -300,11 +300,6 @@ impl Publication {
             state.files.insert(relative);
         }
         Ok(number)
-    }
-
-    /// The number of the last commit this writer made or started from (0: none).
-    pub fn last_commit(&self) -> u64 {
-        self.state.lock().expect("not poisoned").number
     }
 }
 

@@ -46,7 +46,7 @@ impl RemoteInputs for S3Inputs {
     fn discover(&self, since_day: Option<i64>) -> Result<Discovery> {
         let mut found = Discovery::default();
         let mut names = HashSet::new();
-        for (url, store) in &self.prefixes {
+        for (store_index, (url, store)) in self.prefixes.iter().enumerate() {
             let objects =
                 self.runtime
                     .block_on(list_pruned(store.as_ref(), url, since_day, &mut found))?;
@@ -64,7 +64,7 @@ impl RemoteInputs for S3Inputs {
                         }
                         found.files.push(InputFile {
                             // Which store: the prefix's index, then the key.
-                            path: format!("{}/{key}", self.index_of(url)).into(),
+                            path: format!("{store_index}/{key}").into(),
                             source,
                             size,
                             modified,
@@ -111,21 +111,13 @@ impl RemoteInputs for S3Inputs {
     }
 }
 
-impl S3Inputs {
-    fn index_of(&self, url: &S3Url) -> usize {
-        self.prefixes
-            .iter()
-            .position(|(u, _)| u == url)
-            .unwrap_or(0)
-    }
-}
-
 /// Fetches one object whole: (its index, its bytes).
 async fn fetch_one(
     (index, store, key): (usize, Arc<dyn ObjectStore>, ObjectPath),
 ) -> (usize, std::io::Result<Vec<u8>>) {
     let bytes = match store.get(&key).await {
-        Ok(result) => result.bytes().await.map(|b| b.to_vec()),
+        // `Vec::from` takes the buffer over when nothing else holds it: no copy.
+        Ok(result) => result.bytes().await.map(Vec::from),
         Err(e) => Err(e),
     };
     (index, bytes.map_err(std::io::Error::other))

@@ -84,9 +84,6 @@ impl std::fmt::Display for S3Url {
 /// has honoured since 2024.
 pub fn bucket_store(url: &S3Url, options: &S3Options) -> Result<Arc<dyn ObjectStore>> {
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(&url.bucket);
-    if let Some(endpoint) = &options.endpoint {
-        builder = builder.with_endpoint(endpoint);
-    }
     let endpoint = options
         .endpoint
         .clone()
