@@ -27,10 +27,9 @@ pub struct ExecutorArgs {
     /// The gRPC port (tasks from the scheduler).
     #[arg(long, default_value_t = 50052, value_name = "PORT")]
     pub grpc_port: u16,
-    /// Tasks run at once. Ballista 55 runs a query's stages together, each holding a slot
-    /// while it waits for its inputs: a findings query (every detection in one plan) never
-    /// finishes on two executors of 2 or 8 slots each, and does on two of 64 (measured).
-    /// Most slots wait; the threads doing work are the cores'.
+    /// Tasks run at once. A findings query (every detection in one plan) never finished
+    /// on two executors of 2 or 8 slots each, and does on two of 64 (measured; see
+    /// benches/RESULTS.md). Most slots wait; the threads doing work are the cores'.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub task_slots: usize,
     /// Where shuffle files go (default: a temporary directory).

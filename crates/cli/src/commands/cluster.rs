@@ -6,6 +6,7 @@ use crate::args::{ExecutorArgs, SchedulerArgs};
 
 #[cfg(feature = "cluster")]
 pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<Outcome> {
+    init_logging();
     eprintln!("trailscope scheduler listening on {}", args.bind);
     crate::session::runtime()?.block_on(trailscope_query::cluster::run_scheduler(args.bind))?;
     Ok(Outcome::Clean)
@@ -13,6 +14,7 @@ pub fn scheduler(args: SchedulerArgs) -> anyhow::Result<Outcome> {
 
 #[cfg(feature = "cluster")]
 pub fn executor(args: ExecutorArgs) -> anyhow::Result<Outcome> {
+    init_logging();
     let options = trailscope_query::cluster::ExecutorOptions {
         scheduler: args.scheduler()?,
         bind_host: args.bind_host.clone(),
@@ -27,6 +29,16 @@ pub fn executor(args: ExecutorArgs) -> anyhow::Result<Outcome> {
     );
     crate::session::runtime()?.block_on(trailscope_query::cluster::run_executor(options))?;
     Ok(Outcome::Clean)
+}
+
+/// Ballista's own log lines on stderr: warnings and errors, or what `RUST_LOG` asks for.
+/// Not by default: the scheduler's error that it cannot show a finished stage's plan
+/// with its metrics (its plan and its executors' count the operators of a union's
+/// branches apart), which says nothing about the query.
+#[cfg(feature = "cluster")]
+fn init_logging() {
+    let quiet = "warn,ballista_scheduler::display=off";
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(quiet)).init();
 }
 
 #[cfg(not(feature = "cluster"))]

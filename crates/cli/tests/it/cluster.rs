@@ -120,15 +120,43 @@ fn run(args: &[&str], cluster: Option<&Cluster>) -> Output {
     run_with(args, cluster, &[])
 }
 
+/// How long a query on the cluster may take before the test fails (a stuck job never
+/// ends by itself: a hang must fail the test, not the CI run).
+const QUERY_DEADLINE: Duration = Duration::from_secs(300);
+
 fn run_with(args: &[&str], cluster: Option<&Cluster>, env: &[(&str, String)]) -> Output {
     let mut command: Command = trailscope();
     command
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    if let Some(cluster) = cluster {
-        command.args(["--cluster", &cluster.url()]);
+    let Some(cluster) = cluster else {
+        return command.output().unwrap();
+    };
+    command.args(["--cluster", &cluster.url()]);
+    let files = tempfile::tempdir().unwrap();
+    let (out, err) = (files.path().join("out"), files.path().join("err"));
+    let mut child = command
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > QUERY_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} on the cluster did not end in {QUERY_DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out).unwrap(),
+        stderr: std::fs::read(&err).unwrap(),
     }
-    command.output().unwrap()
 }
 
 fn stdout_of(args: &[&str], cluster: Option<&Cluster>) -> String {
@@ -167,9 +195,20 @@ fn findings_attribution_and_analyst_queries_on_a_two_executor_cluster_equal_the_
     wait_for(&cluster, lake, &[]);
 
     let findings = ["findings", "-d", lake, "-f", "json"];
-    let local = stdout_of(&findings, None);
-    assert!(local.len() > 100, "the trail has findings: {local}");
-    assert_eq!(stdout_of(&findings, Some(&cluster)), local);
+    let all = stdout_of(&findings, None);
+    assert!(all.len() > 100, "the trail has findings: {all}");
+    assert_eq!(stdout_of(&findings, Some(&cluster)), all);
+    // A threshold leaves the plan empty branches (the detections below it): Ballista's
+    // adaptive planner and its per-task metrics once left such a job never ending.
+    for severity in ["high", "critical"] {
+        let findings = [&findings[..], &["--min-severity", severity]].concat();
+        let local = stdout_of(&findings, None);
+        assert!(
+            local.len() > 100 && local.len() < all.len(),
+            "{severity}: {local}"
+        );
+        assert_eq!(stdout_of(&findings, Some(&cluster)), local, "{severity}");
+    }
 
     let attribution = "SELECT source_file, record_index, event_id, account_id, principal, \
          principal_type, actor, actor_type, actor_name, method, chain FROM attribution \

@@ -25,10 +25,13 @@ pub fn rows() -> Vec<[&'static str; 4]> {
 /// `root_calls` on `ctx`, whose `signed_events` is already registered.
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     let names = ["event_source", "event_name", "condition", "task"];
+    // Nullable though always filled: `root_calls` left-joins the table, and Ballista's
+    // static planner carries the table's nullability past the join, where a call that is
+    // no root task has nulls ("declared as non-nullable but contains null values").
     let schema = Arc::new(Schema::new(
         names
             .iter()
-            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .map(|n| Field::new(*n, DataType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
     let rows = rows();
