@@ -134,6 +134,8 @@ def main():
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--only", default="gunzip,ingest,duckdb", help="comma-separated subset")
+    parser.add_argument("--baseline", help="another trailscope binary, timed as `baseline` in the same rounds "
+                        "(an earlier commit's build: a change measured side by side)")
     sub = parser.add_subparsers(dest="mode")
     conv = sub.add_parser("duckdb-convert")
     conv.add_argument("--file-list", required=True)
@@ -163,6 +165,8 @@ def main():
 
     t = str(args.threads)
     tools = [x for x in args.only.split(",") if not (x == "duckdb" and args.skip_duckdb)]
+    if args.baseline:
+        tools.insert(tools.index("ingest") + 1 if "ingest" in tools else len(tools), "baseline")
     out_ours = WORK / "out-trailscope"
     out_duck = WORK / "out-duckdb"
 
@@ -170,9 +174,10 @@ def main():
         if tool == "gunzip":
             with open(file_list, "rb") as stdin:
                 return measure(["xargs", "-0", "-P", t, "-n", "32", "libdeflate-gunzip", "-c"], stdin=stdin)
-        if tool == "ingest":
+        if tool in ("ingest", "baseline"):
             shutil.rmtree(out_ours, ignore_errors=True)
-            return measure([str(BIN), "ingest", str(trail / "AWSLogs"), "-o", str(out_ours), "-q", "-j", t])
+            binary = BIN if tool == "ingest" else args.baseline
+            return measure([str(binary), "ingest", str(trail / "AWSLogs"), "-o", str(out_ours), "-q", "-j", t])
         if tool == "duckdb":
             shutil.rmtree(out_duck, ignore_errors=True)
             return measure([str(python), __file__, "duckdb-convert", "--file-list", str(file_list),
@@ -221,6 +226,8 @@ def main():
             print(f"\ningest is {tools_s['duckdb']['median_s'] / tools_s['ingest']['median_s']:.2f}x DuckDB's speed")
         if "gunzip" in tools_s:
             print(f"ingest takes {tools_s['ingest']['median_s'] / tools_s['gunzip']['median_s']:.2f}x the gunzip bound")
+        if "baseline" in tools_s:
+            print(f"ingest is {tools_s['baseline']['median_s'] / tools_s['ingest']['median_s']:.2f}x the baseline's speed")
     out = WORK / f"results-{args.size}-t{args.threads}.json"
     out.write_text(json.dumps(summary, indent=2))
     print(f"\nwritten to {out}")

@@ -105,6 +105,11 @@ enum ColumnBuilder {
 pub struct BatchBuilder {
     columns: Vec<ColumnBuilder>,
     rows: usize,
+    /// The rows and each text column's bytes of the last batch: the next one starts with
+    /// that capacity instead of growing to it (growing copied every text column about
+    /// twice over; measured ~2% of a 1-thread ingest in `realloc`).
+    last_rows: usize,
+    last_bytes: Vec<usize>,
 }
 
 impl Default for BatchBuilder {
@@ -126,7 +131,26 @@ impl BatchBuilder {
                 ColType::Resources => ColumnBuilder::Resources(Box::new(ResourcesBuilder::new())),
             })
             .collect();
-        BatchBuilder { columns, rows: 0 }
+        BatchBuilder {
+            columns,
+            rows: 0,
+            last_rows: 0,
+            last_bytes: vec![0; COLUMNS.len()],
+        }
+    }
+
+    /// Gives the empty builders the capacity of the last batch.
+    fn reserve_like_last(&mut self) {
+        let rows = self.last_rows;
+        for (builder, &bytes) in self.columns.iter_mut().zip(&self.last_bytes) {
+            match builder {
+                ColumnBuilder::Utf8(b) => *b = StringBuilder::with_capacity(rows, bytes),
+                ColumnBuilder::Int32(b) => *b = Int32Builder::with_capacity(rows),
+                ColumnBuilder::Bool(b) => *b = BooleanBuilder::with_capacity(rows),
+                ColumnBuilder::Time(b) => *b = TimestampMicrosecondBuilder::with_capacity(rows),
+                ColumnBuilder::Resources(_) => {}
+            }
+        }
     }
 
     /// Rows appended since the last [`Self::finish`].
@@ -141,6 +165,9 @@ impl BatchBuilder {
 
     /// Appends one row; `nodes` is the tape its slots point into.
     pub fn append(&mut self, row: &Row<'_>, nodes: &[Node<'_>]) {
+        if self.rows == 0 && self.last_rows > 0 {
+            self.reserve_like_last();
+        }
         for (builder, slot) in self.columns.iter_mut().zip(row.slots.iter()) {
             match (builder, *slot) {
                 (ColumnBuilder::Utf8(b), Slot::Str(s)) => b.append_value(s),
@@ -164,12 +191,17 @@ impl BatchBuilder {
 
     /// Takes the pending rows as a batch and empties the builder.
     pub fn finish(&mut self) -> Result<RecordBatch> {
+        self.last_rows = self.rows;
         let arrays: Vec<ArrayRef> = self
             .columns
             .iter_mut()
-            .map(|builder| -> ArrayRef {
+            .zip(self.last_bytes.iter_mut())
+            .map(|(builder, last_bytes)| -> ArrayRef {
                 match builder {
-                    ColumnBuilder::Utf8(b) => Arc::new(b.finish()),
+                    ColumnBuilder::Utf8(b) => {
+                        *last_bytes = b.values_slice().len();
+                        Arc::new(b.finish())
+                    }
                     ColumnBuilder::Int32(b) => Arc::new(b.finish()),
                     ColumnBuilder::Bool(b) => Arc::new(b.finish()),
                     ColumnBuilder::Time(b) => Arc::new(b.finish().with_timezone("UTC")),

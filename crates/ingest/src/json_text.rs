@@ -87,6 +87,16 @@ fn write_static<W: Write>(value: StaticNode, numbers: &NumberTexts, out: &mut W)
 pub fn write_string<W: Write>(s: &str, out: &mut W) {
     let _ = out.write_char('"');
     let bytes = s.as_bytes();
+    // Nearly every string needs no escape: one branch-free pass over the bytes (which the
+    // compiler vectorizes) finds that out, where the loop below branches on every byte.
+    let needs_escape = bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !needs_escape {
+        let _ = out.write_str(s);
+        let _ = out.write_char('"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &str = match b {

@@ -265,6 +265,23 @@ pub static RECORD_FIELDS: &[FieldSpec] = &[
     f("tlsDetails", Kind::Object(TLS_DETAILS)),
 ];
 
+/// The columns that hold JSON text (the free-form objects, and `unmapped`): nothing is
+/// pruned by their minimum and maximum.
+pub fn json_text_columns() -> Vec<Col> {
+    fn collect(spec: &'static [FieldSpec], out: &mut Vec<Col>) {
+        for field in spec {
+            match &field.kind {
+                Kind::Object(inner) => collect(inner, out),
+                Kind::Json(c) => out.push(*c),
+                _ => {}
+            }
+        }
+    }
+    let mut out = vec![Col::Unmapped];
+    collect(RECORD_FIELDS, &mut out);
+    out
+}
+
 /// Top-level fields that stand in for a missing `eventTime`, in order of preference.
 /// Log shippers (Logstash, Beats) drop or rename `eventTime` and add `@timestamp`.
 pub const EVENT_TIME_SUBSTITUTES: &[&str] = &["@timestamp"];

@@ -97,21 +97,48 @@ pub fn format_timestamp_micros(micros: i64, out: &mut String) {
     let (year, month, day) = civil_from_days(days);
     let seconds = in_day / MICROS_PER_SECOND;
     let fraction = in_day % MICROS_PER_SECOND;
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    );
+    // Digits by hand: it runs for every time field of every record (to tell whether the
+    // text round-trips), where `write!` showed in the profile (~2%).
+    if (0..=9999).contains(&year) {
+        push_digits(out, year as u64, 4);
+        out.push('-');
+        push_digits(out, u64::from(month), 2);
+        out.push('-');
+        push_digits(out, u64::from(day), 2);
+        out.push('T');
+        push_digits(out, (seconds / 3600) as u64, 2);
+        out.push(':');
+        push_digits(out, (seconds / 60 % 60) as u64, 2);
+        out.push(':');
+        push_digits(out, (seconds % 60) as u64, 2);
+    } else {
+        let _ = write!(
+            out,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        );
+    }
     if fraction != 0 {
+        out.push('.');
         if fraction % 1000 == 0 {
-            let _ = write!(out, ".{:03}", fraction / 1000);
+            push_digits(out, (fraction / 1000) as u64, 3);
         } else {
-            let _ = write!(out, ".{fraction:06}");
+            push_digits(out, fraction as u64, 6);
         }
     }
     out.push('Z');
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 8];
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits[..width]).expect("ASCII digits"));
 }
 
 /// The day number (since 1970-01-01, UTC) of a timestamp.
