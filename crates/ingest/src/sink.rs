@@ -80,7 +80,10 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             codec: Codec::Zstd(1),
-            batch_rows: 8192,
+            // Builders start each batch at the last one's capacity: 4,096 rows keep what
+            // that holds per open partition at half of 8,192's (10 GiB trail, 2 threads:
+            // peak RSS 618-643 MiB vs 695-706 MiB, time 26.4 s vs 26.0 s).
+            batch_rows: 4096,
             row_group_rows: 128 * 1024,
             target_file_bytes: 256 << 20,
             max_open_partitions: 8,
@@ -338,7 +341,12 @@ mod tests {
         for name in ["request_parameters", "response_elements", "unmapped"] {
             assert_eq!(stats(name), EnabledStatistics::None, "{name}");
         }
-        for name in ["event_time", "event_name", "user_identity_arn", "error_code"] {
+        for name in [
+            "event_time",
+            "event_name",
+            "user_identity_arn",
+            "error_code",
+        ] {
             assert_eq!(stats(name), EnabledStatistics::Page, "{name}");
         }
     }
