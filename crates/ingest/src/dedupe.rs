@@ -20,9 +20,10 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::error::{Error, Result};
@@ -172,21 +173,10 @@ impl Default for SeenEvents {
 impl SeenEvents {
     /// Records `key`; says whether it was new, a duplicate or a conflicting id.
     pub fn insert(&self, key: EventKey) -> Seen {
-        let shard = (key.identity >> 58) as usize % SHARDS;
-        let mut shard = self.shards[shard].lock().expect("no panics under the lock");
-        match shard.first.entry(key.identity) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(key.content);
-                Seen::New
-            }
-            std::collections::hash_map::Entry::Occupied(first) => {
-                if *first.get() == key.content || !shard.more.insert(key) {
-                    Seen::Duplicate
-                } else {
-                    Seen::ConflictingId
-                }
-            }
-        }
+        self.shards[shard_of(key)]
+            .lock()
+            .expect("no panics under the lock")
+            .insert(key)
     }
 
     /// Number of keys.
@@ -201,34 +191,120 @@ impl SeenEvents {
             .sum()
     }
 
-    /// Loads every key file (`*.keys`) in `dir`.
+    /// Loads every key file (`*.keys`) in `dir`, in parallel: each file's keys are split
+    /// by shard, then the shards are filled side by side, one lock each per file. (Loading
+    /// key by key on one thread was 44% of a no-op incremental run of the 10 GiB dataset.)
     pub fn load_dir(&self, dir: &Path) -> Result<()> {
-        for_each_key(dir, |key| {
-            self.insert(key);
-        })
+        let files = key_files(dir)?;
+        let mut keys_in_files = 0;
+        for path in &files {
+            let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+            keys_in_files += usize::try_from(len / 16).unwrap_or(usize::MAX);
+        }
+        // Sized once for all the keys, instead of rehashing as they arrive (no more: the
+        // table's memory is what peak RSS is made of).
+        let per_shard = keys_in_files / SHARDS;
+        self.shards.par_iter().for_each(|shard| {
+            shard
+                .lock()
+                .expect("no panics under the lock")
+                .first
+                .reserve(per_shard);
+        });
+        let mut by_shard: Vec<Vec<EventKey>> = vec![Vec::new(); SHARDS];
+        for path in &files {
+            for_each_chunk(path, |keys| {
+                for key in keys {
+                    by_shard[shard_of(key)].push(key);
+                }
+                self.shards
+                    .par_iter()
+                    .zip(by_shard.par_iter_mut())
+                    .for_each(|(shard, keys)| {
+                        let mut shard = shard.lock().expect("no panics under the lock");
+                        for key in keys.drain(..) {
+                            shard.insert(key);
+                        }
+                    });
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Shard {
+    fn insert(&mut self, key: EventKey) -> Seen {
+        match self.first.entry(key.identity) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(key.content);
+                Seen::New
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                if *first.get() == key.content || !self.more.insert(key) {
+                    Seen::Duplicate
+                } else {
+                    Seen::ConflictingId
+                }
+            }
+        }
+    }
+}
+
+/// The shard of a key: its identity's top bits.
+fn shard_of(key: EventKey) -> usize {
+    (key.identity >> 58) as usize % SHARDS
+}
+
+/// The key files (`*.keys`) in `dir` (none when `dir` does not exist).
+fn key_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.extension().is_some_and(|e| e == "keys") {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Keys read from a key file at a time (16 MiB): what loading holds besides the table.
+const KEYS_PER_CHUNK: usize = 1 << 20;
+
+/// Calls `f` with the keys of the key file at `path`, in the order they were stored, a
+/// chunk at a time.
+fn for_each_chunk(
+    path: &Path,
+    mut f: impl FnMut(&mut dyn Iterator<Item = EventKey>),
+) -> Result<()> {
+    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = vec![0; KEYS_PER_CHUNK * 16];
+    loop {
+        let mut filled = 0;
+        while filled < bytes.len() {
+            match file.read(&mut bytes[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        f(&mut bytes[..filled].chunks_exact(16).map(EventKey::from_bytes));
+        if filled < bytes.len() {
+            return Ok(());
+        }
     }
 }
 
 /// Calls `f` with every key of every key file (`*.keys`) in `dir` (none when `dir` does
 /// not exist).
 pub(crate) fn for_each_key(dir: &Path, mut f: impl FnMut(EventKey)) -> Result<()> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_some_and(|e| e == "keys") {
-            let mut bytes = Vec::new();
-            fs::File::open(&path)
-                .and_then(|mut file| file.read_to_end(&mut bytes))
-                .map_err(|e| Error::io(&path, e))?;
-            bytes
-                .chunks_exact(16)
-                .map(EventKey::from_bytes)
-                .for_each(&mut f);
-        }
+    for path in key_files(dir)? {
+        for_each_chunk(&path, |keys| keys.for_each(&mut f))?;
     }
     Ok(())
 }
