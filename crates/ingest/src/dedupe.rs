@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::error::{Error, Result};
-use crate::fsutil::create_private_file;
+use crate::fsutil::{create_private_file, read_prefix};
 
 const SHARDS: usize = 64;
 
@@ -284,15 +284,7 @@ fn for_each_chunk(
     let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = vec![0; KEYS_PER_CHUNK * 16];
     loop {
-        let mut filled = 0;
-        while filled < bytes.len() {
-            match file.read(&mut bytes[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(path, e)),
-            }
-        }
+        let filled = read_prefix(&mut file, &mut bytes).map_err(|e| Error::io(path, e))?;
         f(&mut bytes[..filled].chunks_exact(16).map(EventKey::from_bytes));
         if filled < bytes.len() {
             return Ok(());

@@ -4,7 +4,7 @@
 //! created 0700 and every file 0600.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -49,6 +49,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         sync_dir(parent)?;
     }
     Ok(())
+}
+
+/// Reads up to `out.len()` bytes from `file`, from where it stands; returns how many
+/// (fewer only at its end).
+pub fn read_prefix(file: &mut File, out: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < out.len() {
+        match file.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(all(test, unix))]

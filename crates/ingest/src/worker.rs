@@ -13,6 +13,7 @@ use simd_json::{Buffers, ErrorType, Node, Tape};
 use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
 use crate::discover::InputFile;
 use crate::error::Result;
+use crate::fsutil::read_prefix;
 use crate::inflate::{ExpansionLimit, Inflater};
 use crate::number_text::{NumberTexts, mark_nodes, rewrite};
 use crate::record::{RecordMapper, Slot};
@@ -592,20 +593,6 @@ impl RecordStore {
 /// Gzipped files up to this size are read whole and inflated in one call; larger ones
 /// (no trail file is) are streamed.
 const WHOLE_FILE_LIMIT: u64 = 256 << 20;
-
-/// Reads up to `out.len()` bytes from the start of `file`; returns how many.
-fn read_prefix(file: &mut File, out: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < out.len() {
-        match file.read(&mut out[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
 
 /// Numbers simd-json cannot hold, for the record being parsed ([`crate::number_text`]).
 #[derive(Debug, Default)]
