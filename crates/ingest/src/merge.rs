@@ -21,7 +21,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
-use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents, for_each_key};
+use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, for_each_key};
 use crate::error::{Error, Result};
 use crate::schema::arrow_schema;
 use crate::sink::{StagedFile, WriterOptions};
@@ -69,8 +69,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
         .map(|shard| Manifest::load_checked(shard))
         .collect::<Result<Vec<_>>>()?;
     let mut target = DatasetWriter::open(&options.out)?;
-    let seen = SeenEvents::default();
-    seen.load_dir(&options.out.join(META_DIR).join("keys"))?;
+    let seen = SeenEvents::open(&options.out.join(META_DIR).join("keys"))?;
     let run_id = format!("merge-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
     let staging = target.staging_dir(&run_id)?;
     let key_path = staging.join(format!("{run_id}.keys"));
@@ -117,7 +116,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
         let merged = result?;
         staged.extend(merged.staged);
         for key in merged.keys {
-            keys.push(key, &key_path)?;
+            keys.push(merged.day, key)?;
         }
         summary.data_files_read += merged.counts.data_files_read;
         summary.rows_read += merged.counts.rows_read;
@@ -137,7 +136,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
             failed.push((source, bad));
         }
     }
-    keys.finish(&key_path)?;
+    keys.finish()?;
     summary.data_files_written = staged.len() as u64;
     target.commit(
         RunRecord {
@@ -177,6 +176,8 @@ struct PartitionJob<'a> {
 /// One partition merged: its staged files, the keys of the rows kept, and counts.
 struct PartitionMerged {
     staged: Vec<StagedFile>,
+    /// The partition's event date.
+    day: Day,
     keys: Vec<EventKey>,
     counts: MergeSummary,
 }
@@ -189,8 +190,11 @@ impl PartitionJob<'_> {
         partition: &str,
         files: &[(usize, String)],
     ) -> Result<PartitionMerged> {
+        let day = crate::time::day_of_partition(partition);
+        let day_keys = self.seen.day(day)?;
         let mut merged = PartitionMerged {
             staged: Vec::new(),
+            day,
             keys: Vec::new(),
             counts: MergeSummary::default(),
         };
@@ -208,7 +212,7 @@ impl PartitionJob<'_> {
                 let keep = keep_rows(
                     &batch,
                     &self.contents[*index],
-                    self.seen,
+                    &day_keys,
                     &mut merged.keys,
                     &mut merged.counts,
                 )?;
@@ -293,7 +297,7 @@ fn shard_keys(dir: &Path) -> Result<HashMap<u64, Vec<u64>>> {
 fn keep_rows(
     batch: &RecordBatch,
     contents: &HashMap<u64, Vec<u64>>,
-    seen: &SeenEvents,
+    seen: &DayKeys,
     keys: &mut Vec<EventKey>,
     summary: &mut MergeSummary,
 ) -> Result<BooleanArray> {

@@ -64,8 +64,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         }
     }
 
-    let seen = SeenEvents::default();
-    seen.load_dir(&options.dataset.join(META_DIR).join("keys"))?;
+    let seen = SeenEvents::open(&options.dataset.join(META_DIR).join("keys"))?;
     let run_id = format!(
         "{}-{:08x}",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
@@ -313,6 +312,14 @@ fn run_chunk(
         &staged,
         &key_files,
     )?;
+    // The checkpoint's keys are committed: the days it did not use can leave memory.
+    let keys_dir = dataset.root().join(META_DIR).join("keys");
+    for key_file in &key_files {
+        if let Some(name) = key_file.file_name() {
+            seen.add_committed(&keys_dir.join(name))?;
+        }
+    }
+    seen.drop_unused_days();
     if let Some(publisher) = &options.publish {
         publisher.publish(dataset.root())?;
     }

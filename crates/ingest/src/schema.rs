@@ -12,8 +12,9 @@ use std::sync::{Arc, LazyLock};
 use arrow::datatypes::{DataType, Field as ArrowField, Fields, Schema, SchemaRef, TimeUnit};
 
 /// The dataset schema version. Bump it whenever a column is added, removed or retyped, or
-/// the dataset's own files change form. 2: dedupe keys hold the record text's hash.
-pub const SCHEMA_VERSION: u32 = 2;
+/// the dataset's own files change form. 2: dedupe keys hold the record text's hash. 3: key
+/// files are grouped by event date, with an index ([`crate::dedupe`]).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The Hive partition column: the event's UTC date, `YYYY-MM-DD`.
 pub const PARTITION_COLUMN: &str = "event_date";

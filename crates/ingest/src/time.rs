@@ -152,9 +152,38 @@ pub fn date_string(day: i32) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The day number of a partition directory (`event_date=YYYY-MM-DD`); `None` for the
+/// partition of events without a time (or a name that is not a date).
+pub fn day_of_partition(dir: &str) -> Option<i32> {
+    let date = dir
+        .strip_prefix(crate::schema::PARTITION_COLUMN)?
+        .strip_prefix('=')?;
+    let mut parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (parts.next()??, parts.next()??, parts.next()??);
+    let days = days_from_civil(year, month, day);
+    let day = i32::try_from(days).ok()?;
+    (date_string(day) == date).then_some(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partition_names_give_their_day() {
+        for day in [-1, 0, 20_423, 2_000_000] {
+            let dir = format!("event_date={}", date_string(day));
+            assert_eq!(day_of_partition(&dir), Some(day), "{dir}");
+        }
+        for dir in [
+            "event_date=__HIVE_DEFAULT_PARTITION__",
+            "event_date=2026-02-30",
+            "event_date=2026-1-01",
+            "other=2026-01-01",
+        ] {
+            assert_eq!(day_of_partition(dir), None, "{dir}");
+        }
+    }
 
     #[test]
     fn parses_cloudtrail_times() {

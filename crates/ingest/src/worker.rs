@@ -1,6 +1,7 @@
 //! One ingest worker: takes files from the shared queue, maps each (or gunzips it), cuts
 //! it into records, and parses, maps, deduplicates and stores every record.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, ErrorType, Node, Tape};
 
-use crate::dedupe::{EventKey, KeyLog, Seen, SeenEvents};
+use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, key_path};
 use crate::discover::InputFile;
 use crate::error::Result;
 use crate::fsutil::read_prefix;
@@ -127,7 +128,8 @@ enum Stored {
 struct RecordStore {
     sink: PartitionSink,
     keys: KeyLog,
-    key_path: PathBuf,
+    /// The keys of the days this worker met in this checkpoint.
+    days: HashMap<Day, Arc<DayKeys>>,
     mapper: RecordMapper,
     records: RecordCounts,
 }
@@ -154,7 +156,7 @@ pub(crate) struct Worker {
 impl Worker {
     pub(crate) fn new(shared: &Shared<'_>, id: usize) -> Result<Self> {
         let name = format!("{}-w{id}", shared.run_id);
-        let key_path = shared.staging.join(format!("{name}.keys"));
+        let key_path = key_path(shared.staging, &name);
         Ok(Worker {
             store: RecordStore {
                 sink: PartitionSink::new(
@@ -163,7 +165,7 @@ impl Worker {
                     Arc::new(shared.options.writer.clone()),
                 )?,
                 keys: KeyLog::create(&key_path)?,
-                key_path,
+                days: HashMap::new(),
                 mapper: RecordMapper::default(),
                 records: RecordCounts::default(),
             },
@@ -211,10 +213,9 @@ impl Worker {
             reports.push(context.report);
         }
         let store = self.store;
-        store.keys.finish(&store.key_path)?;
         Ok(WorkerOutput {
             staged: store.sink.finish()?,
-            key_file: Some(store.key_path),
+            key_file: Some(store.keys.finish()?),
             reports,
             records: store.records,
         })
@@ -557,7 +558,18 @@ impl RecordStore {
             index,
             content,
         );
-        let seen = context.shared.seen.insert(key);
+        let day = match row.get(Col::EventTime) {
+            Slot::Time(micros) => Some(day_of(micros)),
+            _ => None,
+        };
+        let day_keys = match self.days.get(&day) {
+            Some(keys) => keys,
+            None => {
+                let keys = context.shared.seen.day(day)?;
+                self.days.entry(day).or_insert(keys)
+            }
+        };
+        let seen = day_keys.insert(key);
         if seen == Seen::Duplicate {
             return Ok(Stored::Duplicate);
         }
@@ -572,17 +584,13 @@ impl RecordStore {
                 ),
             );
         }
-        let day = match row.get(Col::EventTime) {
-            Slot::Time(micros) => Some(day_of(micros)),
-            _ => None,
-        };
         if day.is_none() {
             self.records.without_time += 1;
         } else if row.str(Col::EventTimeSubstitute).is_some() {
             self.records.time_substituted += 1;
         }
         self.sink.append(day, &row, nodes)?;
-        self.keys.push(key, &self.key_path)?;
+        self.keys.push(day, key)?;
         Ok(match seen {
             Seen::ConflictingId => Stored::WrittenConflictingId,
             _ => Stored::Written,

@@ -3,6 +3,7 @@
 use std::fs;
 
 use crate::common::*;
+use trailscope_ingest::{IngestOptions, Silent, ingest};
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     fs::create_dir_all(to).unwrap();
@@ -143,4 +144,53 @@ fn an_unchanged_bad_file_is_reported_without_being_read_and_a_changed_one_is_rea
     assert_eq!(third.records.written, 6);
     let fourth = run_ingest(std::slice::from_ref(&trail), &dataset);
     assert_eq!((fourth.files.unchanged, fourth.files.failed), (1, 0));
+}
+
+/// A trail file of events `ids` on `day` (`YYYY-MM-DD`).
+fn day_file(path: &std::path::Path, day: &str, ids: &[&str]) {
+    let records: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventID":"{id}","eventTime":"{day}T10:00:00Z"}}"#
+            )
+        })
+        .collect();
+    fs::write(path, format!(r#"{{"Records":[{}]}}"#, records.join(","))).unwrap();
+}
+
+#[test]
+fn a_day_dropped_from_memory_between_checkpoints_still_finds_its_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    let dataset = tmp.path().join("lake");
+    fs::create_dir_all(&trail).unwrap();
+    // One file per checkpoint, read in name order: day 1, day 2 (day 1 leaves memory),
+    // day 1 again (its keys read back from the committed key file).
+    day_file(&trail.join("a.json"), "2026-01-01", &["a1", "a2", "a3"]);
+    day_file(&trail.join("b.json"), "2026-01-02", &["b1", "b2"]);
+    day_file(
+        &trail.join("c.json"),
+        "2026-01-01",
+        &["a1", "a2", "a3", "c1"],
+    );
+    let mut options = IngestOptions::new(vec![trail.clone()], dataset.clone());
+    options.threads = 1;
+    options.checkpoint_bytes = 1;
+    let first = ingest(&options, &Silent).unwrap();
+    assert_eq!(
+        (first.records.written, first.records.duplicate),
+        (6, 3),
+        "{first:?}"
+    );
+    // The same events on another day are that day's events, not duplicates.
+    day_file(&trail.join("d.json"), "2026-01-02", &["a1", "b1"]);
+    day_file(&trail.join("e.json"), "2026-01-03", &["a1"]);
+    let second = run_ingest(std::slice::from_ref(&trail), &dataset);
+    assert_eq!(
+        (second.records.written, second.records.duplicate),
+        (2, 1),
+        "{second:?}"
+    );
+    assert_eq!(exported(&dataset).len(), 8);
 }

@@ -15,21 +15,30 @@
 //!
 //! A key is two 64-bit hashes, identity and text: 16 bytes per event. A collision of
 //! identity hashes between different events is a conflicting id, never a lost record.
+//!
+//! A duplicate can only be in its original's `event_date` partition: keys are held per
+//! day, a day's keys are read from the key files ([`key_file`]) the first time a
+//! run meets the day, and the days a checkpoint did not touch are dropped from memory
+//! after it commits. A run's memory for keys is that of the days it works on, not of the
+//! dataset.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
-use crate::error::{Error, Result};
-use crate::fsutil::{create_private_file, read_prefix};
+use crate::error::Result;
 
-const SHARDS: usize = 64;
+mod key_file;
+
+pub(crate) use key_file::{Day, KeyLog, for_each_key};
+use key_file::{Section, key_files, read_keys, sections};
+
+/// Shards of one day's keys: workers storing events of one day take different locks.
+const SHARDS: usize = 32;
 
 /// A key is already a uniform hash: use it as the table hash.
 #[derive(Debug, Default, Clone, Copy)]
@@ -119,14 +128,14 @@ impl EventKey {
         xxh3_64(scratch)
     }
 
-    fn to_bytes(self) -> [u8; 16] {
+    pub(crate) fn to_bytes(self) -> [u8; 16] {
         let mut out = [0; 16];
         out[..8].copy_from_slice(&self.identity.to_le_bytes());
         out[8..].copy_from_slice(&self.content.to_le_bytes());
         out
     }
 
-    fn from_bytes(bytes: &[u8]) -> EventKey {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> EventKey {
         let half = |range: std::ops::Range<usize>| {
             u64::from_le_bytes(bytes[range].try_into().expect("8 bytes"))
         };
@@ -148,7 +157,7 @@ pub enum Seen {
     ConflictingId,
 }
 
-/// One shard of the seen keys: identities with the text of their first record, and the
+/// One shard of a day's keys: identities with the text of their first record, and the
 /// rare further texts of conflicting ids.
 #[derive(Debug, Default)]
 struct Shard {
@@ -156,21 +165,29 @@ struct Shard {
     more: HashSet<EventKey>,
 }
 
-/// Keys seen so far, shared by all workers.
+/// One day's keys in a committed key file.
+type FileSection = (Arc<Path>, Section);
+
+/// The keys of one event date: those of the committed key files, read on first use, and
+/// those the run stores.
 #[derive(Debug)]
-pub struct SeenEvents {
+pub struct DayKeys {
     shards: Vec<Mutex<Shard>>,
+    /// Whether the committed keys were read (held while they are read).
+    loaded: Mutex<bool>,
+    /// Whether the current checkpoint used the day.
+    touched: AtomicBool,
 }
 
-impl Default for SeenEvents {
-    fn default() -> Self {
-        SeenEvents {
+impl DayKeys {
+    fn new() -> DayKeys {
+        DayKeys {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            loaded: Mutex::new(false),
+            touched: AtomicBool::new(true),
         }
     }
-}
 
-impl SeenEvents {
     /// Records `key`; says whether it was new, a duplicate or a conflicting id.
     pub fn insert(&self, key: EventKey) -> Seen {
         self.shards[shard_of(key)]
@@ -179,9 +196,33 @@ impl SeenEvents {
             .insert(key)
     }
 
+    /// Reads the day's committed keys, `sections` of key files, unless already read.
+    fn load(&self, sections: &[FileSection]) -> Result<()> {
+        let mut loaded = self.loaded.lock().expect("no panics under the lock");
+        if *loaded {
+            return Ok(());
+        }
+        let keys: u64 = sections.iter().map(|(_, s)| s.keys).sum();
+        // Sized once for all the keys, instead of rehashing as they arrive.
+        let per_shard = usize::try_from(keys).unwrap_or(usize::MAX) / SHARDS;
+        for shard in &self.shards {
+            let mut shard = shard.lock().expect("no panics under the lock");
+            shard.first.reserve(per_shard);
+        }
+        for (path, section) in sections {
+            read_keys(path, section.offset, section.keys, |keys| {
+                for key in keys {
+                    self.insert(key);
+                }
+            })?;
+        }
+        *loaded = true;
+        Ok(())
+    }
+
     /// Number of keys.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.shards
             .iter()
             .map(|s| {
@@ -190,46 +231,93 @@ impl SeenEvents {
             })
             .sum()
     }
+}
 
-    /// Loads every key file (`*.keys`) in `dir`, in parallel: each chunk of a file's keys
-    /// is split by shard, then the shards are filled side by side, one lock each. (Loading
-    /// key by key on one thread was 44% of a no-op incremental run of the 10 GiB dataset.)
-    pub fn load_dir(&self, dir: &Path) -> Result<()> {
-        let files = key_files(dir)?;
-        let mut keys_in_files = 0;
-        for path in &files {
-            let len = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
-            keys_in_files += usize::try_from(len / 16).unwrap_or(usize::MAX);
+/// The dataset's keys, by day: the committed key files' index, and the days in memory.
+#[derive(Debug, Default)]
+pub struct SeenEvents {
+    /// Where each day's committed keys are.
+    committed: Mutex<HashMap<Day, Vec<FileSection>>>,
+    /// The days read or stored into since the run started (and not dropped).
+    days: Mutex<HashMap<Day, Arc<DayKeys>>>,
+}
+
+impl SeenEvents {
+    /// The keys of the dataset whose key files are in `dir` (none when it does not
+    /// exist): only their index is read here, each day's keys when the day is first used.
+    pub fn open(dir: &Path) -> Result<SeenEvents> {
+        let seen = SeenEvents::default();
+        for path in key_files(dir)? {
+            seen.add_committed(&path)?;
         }
-        // Sized once for all the keys, instead of rehashing as they arrive (no more: the
-        // table's memory is what peak RSS is made of).
-        for shard in &self.shards {
-            let mut shard = shard.lock().expect("no panics under the lock");
-            shard.first.reserve(keys_in_files / SHARDS);
-        }
-        let mut by_shard: Vec<Vec<EventKey>> = vec![Vec::new(); SHARDS];
-        for path in &files {
-            for_each_chunk(path, |keys| {
-                for key in keys {
-                    by_shard[shard_of(key)].push(key);
-                }
-                self.shards
-                    .par_iter()
-                    .zip(by_shard.par_iter_mut())
-                    .for_each(|(shard, keys)| {
-                        let mut shard = shard.lock().expect("no panics under the lock");
-                        for key in keys.drain(..) {
-                            shard.insert(key);
-                        }
-                    });
-            })?;
+        Ok(seen)
+    }
+
+    /// Adds the key file at `path` (committed) to the index, so that a day dropped from
+    /// memory and used again reads its keys too.
+    pub fn add_committed(&self, path: &Path) -> Result<()> {
+        let path: Arc<Path> = Arc::from(path);
+        let mut committed = self.committed.lock().expect("no panics under the lock");
+        for section in sections(&path)? {
+            if section.keys > 0 {
+                committed
+                    .entry(section.day)
+                    .or_default()
+                    .push((path.clone(), section));
+            }
         }
         Ok(())
+    }
+
+    /// The keys of `day`, its committed keys read on first use. Callers keep the handle
+    /// for the day's further events (one map lock per day, not per record).
+    pub fn day(&self, day: Day) -> Result<Arc<DayKeys>> {
+        let keys = {
+            let mut days = self.days.lock().expect("no panics under the lock");
+            days.entry(day)
+                .or_insert_with(|| Arc::new(DayKeys::new()))
+                .clone()
+        };
+        keys.touched.store(true, Ordering::Relaxed);
+        if !*keys.loaded.lock().expect("no panics under the lock") {
+            let sections = self
+                .committed
+                .lock()
+                .expect("no panics under the lock")
+                .get(&day)
+                .cloned()
+                .unwrap_or_default();
+            keys.load(&sections)?;
+        }
+        Ok(keys)
+    }
+
+    /// Records `key` of an event of `day` ([`SeenEvents::day`], then [`DayKeys::insert`]).
+    #[cfg(test)]
+    pub fn insert(&self, day: Day, key: EventKey) -> Result<Seen> {
+        Ok(self.day(day)?.insert(key))
+    }
+
+    /// Drops from memory the days no one used since the last call: called between
+    /// checkpoints, once every key stored is in a committed key file
+    /// ([`SeenEvents::add_committed`]), so that a dropped day read again is complete.
+    /// Returns how many days stay.
+    pub fn drop_unused_days(&self) -> usize {
+        let mut days = self.days.lock().expect("no panics under the lock");
+        days.retain(|_, keys| keys.touched.swap(false, Ordering::Relaxed));
+        days.len()
+    }
+
+    /// Number of keys in memory.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        let days = self.days.lock().expect("not poisoned");
+        days.values().map(|d| d.len()).sum()
     }
 }
 
 impl Shard {
-    /// Records `key` in this shard ([`SeenEvents::insert`]).
+    /// Records `key` in this shard ([`DayKeys::insert`]).
     fn insert(&mut self, key: EventKey) -> Seen {
         match self.first.entry(key.identity) {
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -252,85 +340,9 @@ fn shard_of(key: EventKey) -> usize {
     (key.identity >> 58) as usize % SHARDS
 }
 
-/// The key files (`*.keys`) in `dir` (none when `dir` does not exist).
-fn key_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_some_and(|e| e == "keys") {
-            files.push(path);
-        }
-    }
-    Ok(files)
-}
-
-/// Keys read from a key file at a time (16 MiB): what loading holds besides the table.
-const KEYS_PER_CHUNK: usize = 1 << 20;
-
-/// Calls `f` with the keys of the key file at `path`, in the order they were stored, a
-/// chunk at a time.
-fn for_each_chunk(
-    path: &Path,
-    mut f: impl FnMut(&mut dyn Iterator<Item = EventKey>),
-) -> Result<()> {
-    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    // The file's size (a small file gets a small buffer), at most a chunk; one key more,
-    // so that a file of exactly a chunk is read in one go and found to end.
-    let keys = usize::try_from(len / 16).map_or(KEYS_PER_CHUNK, |n| n.min(KEYS_PER_CHUNK));
-    let mut bytes = vec![0; (keys + 1) * 16];
-    loop {
-        let filled = read_prefix(&mut file, &mut bytes).map_err(|e| Error::io(path, e))?;
-        f(&mut bytes[..filled].chunks_exact(16).map(EventKey::from_bytes));
-        if filled < bytes.len() {
-            return Ok(());
-        }
-    }
-}
-
-/// Calls `f` with every key of every key file (`*.keys`) in `dir` (none when `dir` does
-/// not exist).
-pub(crate) fn for_each_key(dir: &Path, mut f: impl FnMut(EventKey)) -> Result<()> {
-    for path in key_files(dir)? {
-        for_each_chunk(&path, |keys| keys.for_each(&mut f))?;
-    }
-    Ok(())
-}
-
-/// Appends the keys a worker stored to a file, so later runs know them.
-#[derive(Debug)]
-pub struct KeyLog {
-    out: BufWriter<fs::File>,
-}
-
-impl KeyLog {
-    /// A new key file at `path`.
-    pub fn create(path: &Path) -> Result<Self> {
-        Ok(KeyLog {
-            out: BufWriter::with_capacity(1 << 16, create_private_file(path)?),
-        })
-    }
-
-    /// Records a stored key.
-    pub fn push(&mut self, key: EventKey, path: &Path) -> Result<()> {
-        self.out
-            .write_all(&key.to_bytes())
-            .map_err(|e| Error::io(path, e))
-    }
-
-    /// Flushes and syncs the file.
-    pub fn finish(self, path: &Path) -> Result<()> {
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|e| Error::io(path, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(path, e))
-    }
+/// The key file of a run's worker, in its staging directory.
+pub(crate) fn key_path(staging: &Path, name: &str) -> PathBuf {
+    staging.join(format!("{name}.keys"))
 }
 
 #[cfg(test)]
@@ -356,7 +368,7 @@ mod tests {
 
     #[test]
     fn only_the_same_record_is_a_duplicate() {
-        let seen = SeenEvents::default();
+        let seen = DayKeys::new();
         assert_eq!(
             content("{\n  \"a\": [1, \"x y\\\" \"]\n}"),
             content(r#"{"a":[1,"x y\" "]}"#)
@@ -374,25 +386,51 @@ mod tests {
     }
 
     #[test]
-    fn set_round_trips_through_key_files() {
+    fn days_round_trip_through_key_files_and_are_read_only_when_used() {
         let tmp = tempfile::tempdir().unwrap();
         let seen = SeenEvents::default();
         let path = tmp.path().join("run.keys");
         let mut log = KeyLog::create(&path).unwrap();
+        let day_of = |i: u64| (!i.is_multiple_of(3)).then_some(i32::try_from(i % 3).unwrap());
         for i in 0..1000u64 {
             let key = key(Some(&i.to_string()), None, "", 0);
-            assert_eq!(seen.insert(key), Seen::New);
-            log.push(key, &path).unwrap();
+            assert_eq!(seen.insert(day_of(i), key).unwrap(), Seen::New);
+            log.push(day_of(i), key).unwrap();
         }
         let conflict = EventKey::new(Some("7"), None, "", 0, content(r#"{"a":2}"#));
-        assert_eq!(seen.insert(conflict), Seen::ConflictingId);
-        log.push(conflict, &path).unwrap();
-        assert_eq!(seen.insert(key(Some("5"), None, "", 0)), Seen::Duplicate);
-        log.finish(&path).unwrap();
-        let again = SeenEvents::default();
-        again.load_dir(tmp.path()).unwrap();
-        assert_eq!(again.len(), 1001);
-        assert_eq!(again.insert(key(Some("999"), None, "", 0)), Seen::Duplicate);
-        assert_eq!(again.insert(conflict), Seen::Duplicate);
+        assert_eq!(
+            seen.insert(day_of(7), conflict).unwrap(),
+            Seen::ConflictingId
+        );
+        log.push(day_of(7), conflict).unwrap();
+        let five = key(Some("5"), None, "", 0);
+        assert_eq!(seen.insert(day_of(5), five).unwrap(), Seen::Duplicate);
+        log.finish().unwrap();
+
+        let again = SeenEvents::open(tmp.path()).unwrap();
+        assert_eq!(again.len(), 0, "nothing is read before a day is used");
+        assert_eq!(
+            again
+                .insert(day_of(999), key(Some("999"), None, "", 0))
+                .unwrap(),
+            Seen::Duplicate
+        );
+        assert_eq!(again.len(), 334, "only that day's keys are read");
+        assert_eq!(again.insert(day_of(7), conflict).unwrap(), Seen::Duplicate);
+        assert_eq!(again.len(), 334 + 334);
+        // The same event on another day is another partition's: not a duplicate there.
+        assert_eq!(again.insert(Some(9), five).unwrap(), Seen::New);
+
+        // Days not used since the last call leave memory, and come back whole.
+        assert_eq!(again.drop_unused_days(), 3);
+        assert_eq!(again.insert(day_of(5), five).unwrap(), Seen::Duplicate);
+        assert_eq!(again.drop_unused_days(), 1);
+        assert_eq!(again.len(), 333);
+        assert_eq!(
+            again
+                .insert(day_of(999), key(Some("999"), None, "", 0))
+                .unwrap(),
+            Seen::Duplicate
+        );
     }
 }
