@@ -21,7 +21,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
-use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, for_each_key};
+use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, for_each_key, key_path};
 use crate::error::{Error, Result};
 use crate::schema::arrow_schema;
 use crate::sink::{StagedFile, WriterOptions};
@@ -72,7 +72,7 @@ pub fn merge(options: &MergeOptions) -> Result<MergeSummary> {
     let seen = SeenEvents::open(&options.out.join(META_DIR).join("keys"))?;
     let run_id = format!("merge-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
     let staging = target.staging_dir(&run_id)?;
-    let key_path = staging.join(format!("{run_id}.keys"));
+    let key_path = key_path(&staging, &run_id);
     let mut keys = KeyLog::create(&key_path)?;
     let properties = options.writer.properties()?;
     let mut summary = MergeSummary::default();
