@@ -4,12 +4,19 @@
 //! partition, full builders are written as batches, and a file is closed when it reaches
 //! the target size. Only a bounded number of partitions are open at once (least recently
 //! used closes first), so memory does not grow with the number of days in a trail.
+//!
+//! Each row carries metadata of the caller's (`M`) until its batch is built; a
+//! [`BatchGate`] then says which rows of the batch are stored. The worker's dedupe is such
+//! a gate: it decides a batch of a day's rows at once, with one lock per shard of the
+//! day's keys, instead of one lock per record.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -178,27 +185,41 @@ struct OpenFile {
 }
 
 #[derive(Debug)]
-struct Partition {
+struct Partition<M> {
     name: String,
     builder: BatchBuilder,
+    /// The metadata of the builder's rows, in order.
+    pending: Vec<M>,
     file: Option<OpenFile>,
     last_used: u64,
 }
 
+/// Says which rows of a batch are stored, when a partition's pending rows are written.
+pub(crate) trait BatchGate<M> {
+    /// The rows of `batch` (of partition `day`, `rows` their metadata in order) to
+    /// store; `None` stores them all.
+    fn admit(
+        &mut self,
+        day: Option<i32>,
+        rows: &[M],
+        batch: &RecordBatch,
+    ) -> Result<Option<BooleanArray>>;
+}
+
 /// A worker's writers, one per open partition. See the module docs.
 #[derive(Debug)]
-pub struct PartitionSink {
+pub struct PartitionSink<M> {
     staging: PathBuf,
     prefix: String,
     options: Arc<WriterOptions>,
     properties: WriterProperties,
-    partitions: HashMap<Option<i32>, Partition>,
+    partitions: HashMap<Option<i32>, Partition<M>>,
     clock: u64,
     sequence: u32,
     staged: Vec<StagedFile>,
 }
 
-impl PartitionSink {
+impl<M> PartitionSink<M> {
     /// A sink writing into `staging` with file names starting with `prefix`.
     pub fn new(staging: &Path, prefix: String, options: Arc<WriterOptions>) -> Result<Self> {
         Ok(PartitionSink {
@@ -213,12 +234,20 @@ impl PartitionSink {
         })
     }
 
-    /// Appends a row to the partition of `day` (days since 1970-01-01; `None` for no time).
-    pub fn append(&mut self, day: Option<i32>, row: &Row<'_>, nodes: &[Node<'_>]) -> Result<()> {
+    /// Appends a row and its metadata to the partition of `day` (days since 1970-01-01;
+    /// `None` for no time); `gate` decides its batch's rows when the batch is full.
+    pub(crate) fn append(
+        &mut self,
+        day: Option<i32>,
+        row: &Row<'_>,
+        nodes: &[Node<'_>],
+        meta: M,
+        gate: &mut impl BatchGate<M>,
+    ) -> Result<()> {
         self.clock += 1;
         if !self.partitions.contains_key(&day) {
             if self.partitions.len() >= self.options.max_open_partitions {
-                self.close_least_recent()?;
+                self.close_least_recent(gate)?;
             }
             let name = day.map_or_else(|| NULL_PARTITION.to_string(), date_string);
             self.partitions.insert(
@@ -226,6 +255,7 @@ impl PartitionSink {
                 Partition {
                     name,
                     builder: BatchBuilder::new(),
+                    pending: Vec::new(),
                     file: None,
                     last_used: 0,
                 },
@@ -234,14 +264,16 @@ impl PartitionSink {
         let partition = self.partitions.get_mut(&day).expect("inserted above");
         partition.last_used = self.clock;
         partition.builder.append(row, nodes);
+        partition.pending.push(meta);
         if partition.builder.len() >= self.options.batch_rows {
-            self.flush_partition(day)?;
+            self.flush_partition(day, gate)?;
         }
         Ok(())
     }
 
-    /// Writes the pending rows of a partition, rotating its file when it is large enough.
-    fn flush_partition(&mut self, day: Option<i32>) -> Result<()> {
+    /// Writes the pending rows of a partition that `gate` admits, rotating its file when
+    /// it is large enough.
+    fn flush_partition(&mut self, day: Option<i32>, gate: &mut impl BatchGate<M>) -> Result<()> {
         let Some(partition) = self.partitions.get_mut(&day) else {
             return Ok(());
         };
@@ -249,6 +281,16 @@ impl PartitionSink {
             return Ok(());
         }
         let batch = partition.builder.finish()?;
+        let admitted = gate.admit(day, &partition.pending, &batch)?;
+        partition.pending.clear();
+        let batch = match admitted {
+            Some(mask) => filter_record_batch(&batch, &mask)?,
+            None => batch,
+        };
+        // A batch of duplicates only: no file is opened for it.
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
         if partition.file.is_none() {
             self.sequence += 1;
             let dir_name = format!("{PARTITION_COLUMN}={}", partition.name);
@@ -301,7 +343,7 @@ impl PartitionSink {
         }
     }
 
-    fn close_least_recent(&mut self) -> Result<()> {
+    fn close_least_recent(&mut self, gate: &mut impl BatchGate<M>) -> Result<()> {
         let Some(day) = self
             .partitions
             .iter()
@@ -310,7 +352,7 @@ impl PartitionSink {
         else {
             return Ok(());
         };
-        self.flush_partition(day)?;
+        self.flush_partition(day, gate)?;
         if let Some(partition) = self.partitions.remove(&day)
             && let Some(open) = partition.file
         {
@@ -319,11 +361,12 @@ impl PartitionSink {
         Ok(())
     }
 
-    /// Writes everything pending, closes every file and returns the files written.
-    pub fn finish(mut self) -> Result<Vec<StagedFile>> {
+    /// Writes everything pending that `gate` admits, closes every file and returns the
+    /// files written.
+    pub(crate) fn finish(mut self, gate: &mut impl BatchGate<M>) -> Result<Vec<StagedFile>> {
         let days: Vec<_> = self.partitions.keys().copied().collect();
         for day in days {
-            self.flush_partition(day)?;
+            self.flush_partition(day, gate)?;
             if let Some(partition) = self.partitions.remove(&day)
                 && let Some(open) = partition.file
             {

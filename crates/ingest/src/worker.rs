@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, ErrorType, Node, Tape};
 
@@ -22,7 +23,7 @@ use crate::run::{
     FileReport, IngestOptions, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT, Observer, RecordCounts,
 };
 use crate::schema::Col;
-use crate::sink::{PartitionSink, StagedFile};
+use crate::sink::{BatchGate, PartitionSink, StagedFile};
 use crate::split::{PADDING, Piece, RecordSplitter};
 use crate::time::day_of;
 
@@ -89,6 +90,8 @@ pub(crate) struct WorkerOutput {
 struct FileContext<'f, 's> {
     file: &'f InputFile,
     shared: &'f Shared<'s>,
+    /// The file's position among the worker's files (its report's, and its tally's).
+    ordinal: usize,
     report: FileReport,
 }
 
@@ -113,25 +116,140 @@ impl FileContext<'_, '_> {
 
 /// What became of one record.
 enum Stored {
-    Written,
-    /// Written, though another record with its `eventID` was stored before.
-    WrittenConflictingId,
-    Duplicate,
+    /// Appended to its partition's batch: stored unless the batch's dedupe finds it a
+    /// duplicate ([`DedupeGate`]), which counts it then.
+    Pending,
     /// Not stored, for this reason.
     Rejected(String),
     /// Not parsed: a number simd-json cannot hold (parsed again with it kept as text).
     NumberTooLarge(String),
 }
 
-/// Where a worker's parsed records go: mapped onto the columns, deduplicated, appended to
-/// their day's partition, their keys logged.
+/// Where a worker's parsed records go: mapped onto the columns, appended to their day's
+/// partition, deduplicated a batch at a time, their keys logged.
 struct RecordStore {
-    sink: PartitionSink,
-    keys: KeyLog,
-    /// The keys of the days this worker met in this checkpoint.
-    days: HashMap<Day, Arc<DayKeys>>,
+    sink: PartitionSink<PendingRow>,
+    dedupe: Dedupe,
     mapper: RecordMapper,
+}
+
+/// What the dedupe decides a row by, kept beside the row until its batch is written.
+#[derive(Debug, Clone, Copy)]
+struct PendingRow {
+    key: EventKey,
+    /// The row's file ([`FileContext::ordinal`]).
+    file: usize,
+    /// The record's position in its file.
+    index: u64,
+    /// Whether its time came from another field than `eventTime`.
+    time_substituted: bool,
+}
+
+/// What became of one file's stored rows, known once their batches are written.
+#[derive(Debug, Default, Clone, Copy)]
+struct FileTally {
+    written: u64,
+    duplicate: u64,
+    conflicting_ids: u64,
+}
+
+/// A worker's dedupe state: the keys of the days it met in this checkpoint, its key log,
+/// and the outcome of every row decided.
+struct Dedupe {
+    keys: KeyLog,
+    days: HashMap<Day, Arc<DayKeys>>,
+    /// By file ordinal.
+    tally: Vec<FileTally>,
     records: RecordCounts,
+    batch_keys: Vec<EventKey>,
+    seen: Vec<Seen>,
+}
+
+/// Decides a batch of a day's rows against the day's keys: one lock per shard per batch,
+/// not one per record. Duplicates are dropped from the batch; every row is counted
+/// against its file.
+struct DedupeGate<'a, 's> {
+    dedupe: &'a mut Dedupe,
+    shared: &'a Shared<'s>,
+}
+
+impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
+    fn admit(
+        &mut self,
+        day: Option<i32>,
+        rows: &[PendingRow],
+        batch: &RecordBatch,
+    ) -> Result<Option<BooleanArray>> {
+        let dedupe = &mut *self.dedupe;
+        let day_keys = match dedupe.days.get(&day) {
+            Some(keys) => keys.clone(),
+            None => {
+                let keys = self.shared.seen.day(day)?;
+                dedupe.days.insert(day, keys.clone());
+                keys
+            }
+        };
+        dedupe.batch_keys.clear();
+        dedupe.batch_keys.extend(rows.iter().map(|row| row.key));
+        day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen);
+        if let Some(last) = rows.iter().map(|row| row.file).max()
+            && dedupe.tally.len() <= last
+        {
+            dedupe.tally.resize(last + 1, FileTally::default());
+        }
+        let mut duplicates = false;
+        for (position, (row, seen)) in rows.iter().zip(&dedupe.seen).enumerate() {
+            let tally = &mut dedupe.tally[row.file];
+            match seen {
+                Seen::Duplicate => {
+                    tally.duplicate += 1;
+                    duplicates = true;
+                    continue;
+                }
+                Seen::ConflictingId => {
+                    tally.conflicting_ids += 1;
+                    report_conflict(self.shared, batch, position, row.index);
+                }
+                Seen::New => {}
+            }
+            tally.written += 1;
+            if day.is_none() {
+                dedupe.records.without_time += 1;
+            } else if row.time_substituted {
+                dedupe.records.time_substituted += 1;
+            }
+            dedupe.keys.push(day, row.key)?;
+        }
+        Ok(duplicates.then(|| {
+            BooleanArray::from(
+                dedupe
+                    .seen
+                    .iter()
+                    .map(|seen| *seen != Seen::Duplicate)
+                    .collect::<Vec<_>>(),
+            )
+        }))
+    }
+}
+
+/// Reports a row stored though another record with its `eventID` was stored before.
+fn report_conflict(shared: &Shared<'_>, batch: &RecordBatch, position: usize, index: u64) {
+    let text = |col: Col| {
+        let array = batch
+            .column(col as usize)
+            .as_any()
+            .downcast_ref::<StringArray>()?;
+        array.is_valid(position).then(|| array.value(position))
+    };
+    shared.conflict(
+        text(Col::SourceFile).unwrap_or(""),
+        index,
+        format!(
+            "eventID {:?} (recipient account {}) was already stored for a different record: both kept",
+            text(Col::EventId).unwrap_or(""),
+            text(Col::RecipientAccountId).unwrap_or("none"),
+        ),
+    );
 }
 
 /// One worker's reusable state.
@@ -164,10 +282,15 @@ impl Worker {
                     format!("part-{name}"),
                     Arc::new(shared.options.writer.clone()),
                 )?,
-                keys: KeyLog::create(&key_path)?,
-                days: HashMap::new(),
+                dedupe: Dedupe {
+                    keys: KeyLog::create(&key_path)?,
+                    days: HashMap::new(),
+                    tally: Vec::new(),
+                    records: RecordCounts::default(),
+                    batch_keys: Vec::new(),
+                    seen: Vec::new(),
+                },
                 mapper: RecordMapper::default(),
-                records: RecordCounts::default(),
             },
             buffers: Buffers::with_max_depth(1 << 16, MAX_DEPTH),
             tape: None,
@@ -198,6 +321,7 @@ impl Worker {
             let mut context = FileContext {
                 file,
                 shared,
+                ordinal: reports.len(),
                 report: FileReport {
                     source: file.source.clone(),
                     bytes: file.size,
@@ -212,12 +336,23 @@ impl Worker {
             shared.observer.on_file(&context.report);
             reports.push(context.report);
         }
-        let store = self.store;
+        let RecordStore {
+            sink, mut dedupe, ..
+        } = self.store;
+        let staged = sink.finish(&mut DedupeGate {
+            dedupe: &mut dedupe,
+            shared,
+        })?;
+        for (report, tally) in reports.iter_mut().zip(&dedupe.tally) {
+            report.records_written = tally.written;
+            report.records_duplicate = tally.duplicate;
+            report.conflicting_ids = tally.conflicting_ids;
+        }
         Ok(WorkerOutput {
-            staged: store.sink.finish()?,
-            key_file: Some(store.keys.finish()?),
+            staged,
+            key_file: Some(dedupe.keys.finish()?),
             reports,
-            records: store.records,
+            records: dedupe.records,
         })
     }
 
@@ -429,12 +564,7 @@ impl Worker {
             };
         }
         match stored? {
-            Stored::Written => context.report.records_written += 1,
-            Stored::WrittenConflictingId => {
-                context.report.records_written += 1;
-                context.report.conflicting_ids += 1;
-            }
-            Stored::Duplicate => context.report.records_duplicate += 1,
+            Stored::Pending => {}
             Stored::Rejected(message) | Stored::NumberTooLarge(message) => {
                 context.reject(index, message)
             }
@@ -524,7 +654,8 @@ impl Worker {
 }
 
 impl RecordStore {
-    /// Maps a parsed record and stores it unless its event was seen before.
+    /// Maps a parsed record and appends it to its partition (stored unless its batch's
+    /// dedupe finds its event stored before).
     fn store(
         &mut self,
         tape: &Tape<'_>,
@@ -562,39 +693,19 @@ impl RecordStore {
             Slot::Time(micros) => Some(day_of(micros)),
             _ => None,
         };
-        let day_keys = match self.days.get(&day) {
-            Some(keys) => keys,
-            None => {
-                let keys = context.shared.seen.day(day)?;
-                self.days.entry(day).or_insert(keys)
-            }
+        let time_substituted = day.is_some() && row.str(Col::EventTimeSubstitute).is_some();
+        let pending = PendingRow {
+            key,
+            file: context.ordinal,
+            index,
+            time_substituted,
         };
-        let seen = day_keys.insert(key);
-        if seen == Seen::Duplicate {
-            return Ok(Stored::Duplicate);
-        }
-        if seen == Seen::ConflictingId {
-            context.shared.conflict(
-                &file.source,
-                index,
-                format!(
-                    "eventID {:?} (recipient account {}) was already stored for a different record: both kept",
-                    row.str(Col::EventId).unwrap_or(""),
-                    row.str(Col::RecipientAccountId).unwrap_or("none"),
-                ),
-            );
-        }
-        if day.is_none() {
-            self.records.without_time += 1;
-        } else if row.str(Col::EventTimeSubstitute).is_some() {
-            self.records.time_substituted += 1;
-        }
-        self.sink.append(day, &row, nodes)?;
-        self.keys.push(day, key)?;
-        Ok(match seen {
-            Seen::ConflictingId => Stored::WrittenConflictingId,
-            _ => Stored::Written,
-        })
+        let mut gate = DedupeGate {
+            dedupe: &mut self.dedupe,
+            shared: context.shared,
+        };
+        self.sink.append(day, &row, nodes, pending, &mut gate)?;
+        Ok(Stored::Pending)
     }
 }
 

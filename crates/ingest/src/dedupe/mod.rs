@@ -196,6 +196,41 @@ impl DayKeys {
             .insert(key)
     }
 
+    /// Records `keys` in order, as [`DayKeys::insert`] one by one would, and writes what
+    /// each was into `seen`: each shard is locked once for all its keys of the batch, not
+    /// once per key, so workers storing events of one day rarely meet on a lock.
+    pub fn insert_batch(&self, keys: &[EventKey], seen: &mut Vec<Seen>) {
+        seen.clear();
+        seen.resize(keys.len(), Seen::New);
+        // The keys' positions grouped by shard, in their order within each shard (a key
+        // and its copies share a shard, so their order is kept).
+        let mut starts = [0usize; SHARDS + 1];
+        for &key in keys {
+            starts[shard_of(key) + 1] += 1;
+        }
+        for shard in 0..SHARDS {
+            starts[shard + 1] += starts[shard];
+        }
+        let mut next = starts;
+        let mut order = vec![0u32; keys.len()];
+        for (position, &key) in keys.iter().enumerate() {
+            let shard = shard_of(key);
+            order[next[shard]] = position as u32;
+            next[shard] += 1;
+        }
+        for (shard, lock) in self.shards.iter().enumerate() {
+            let positions = &order[starts[shard]..starts[shard + 1]];
+            if positions.is_empty() {
+                continue;
+            }
+            let mut table = lock.lock().expect("no panics under the lock");
+            for &position in positions {
+                let position = position as usize;
+                seen[position] = table.insert(keys[position]);
+            }
+        }
+    }
+
     /// Reads the day's committed keys, `sections` of key files, unless already read.
     fn load(&self, sections: &[FileSection]) -> Result<()> {
         let mut loaded = self.loaded.lock().expect("no panics under the lock");
@@ -209,11 +244,13 @@ impl DayKeys {
             let mut shard = shard.lock().expect("no panics under the lock");
             shard.first.reserve(per_shard);
         }
+        let mut chunk = Vec::new();
+        let mut seen = Vec::new();
         for (path, section) in sections {
             read_keys(path, section.offset, section.keys, |keys| {
-                for key in keys {
-                    self.insert(key);
-                }
+                chunk.clear();
+                chunk.extend(keys);
+                self.insert_batch(&chunk, &mut seen);
             })?;
         }
         *loaded = true;
@@ -383,6 +420,33 @@ mod tests {
         assert_eq!(seen.insert(record(r#"{"a":3}"#)), Seen::ConflictingId);
         assert_eq!(seen.insert(record(r#"{"a":2}"#)), Seen::Duplicate);
         assert_eq!(seen.len(), 3);
+    }
+
+    #[test]
+    fn a_batch_decides_each_key_as_inserting_them_one_by_one_would() {
+        // Identities spread over every shard, each with copies and other texts, in an
+        // order where a key's copies come before and after other shards' keys.
+        let mut keys = Vec::new();
+        for round in 0..3u64 {
+            for id in 0..200u64 {
+                let identity = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let content = if id % 7 == 0 { round } else { 0 };
+                keys.push(EventKey { identity, content });
+            }
+        }
+        let one_by_one = DayKeys::new();
+        let expected: Vec<Seen> = keys.iter().map(|&k| one_by_one.insert(k)).collect();
+        let batched = DayKeys::new();
+        let mut seen = Vec::new();
+        batched.insert_batch(&keys[..250], &mut seen);
+        let mut all = seen.clone();
+        batched.insert_batch(&keys[250..], &mut seen);
+        all.extend_from_slice(&seen);
+        assert_eq!(all, expected);
+        assert!(all.contains(&Seen::New));
+        assert!(all.contains(&Seen::Duplicate));
+        assert!(all.contains(&Seen::ConflictingId));
+        assert_eq!(batched.len(), one_by_one.len());
     }
 
     #[test]
