@@ -8,11 +8,13 @@ trail):
 What it does, in order:
   1. ingests the trail benches/work/trail-SIZE-seed1/AWSLogs into a fresh dataset, once per binary
      (target/release/trailscope, and --baseline if given);
-  2. writes two one-file inputs from one file of the trail's last day: the same records
-     moved to the next day (`new day`), and an exact copy (`existing day`, all duplicates);
+  2. writes one-file inputs from a file of the trail's last day whose records all happened
+     that day: for each run, the same records moved to a day after the trail (`new day`,
+     all new: run N uses the Nth day after), and an exact copy (`existing day`, all
+     duplicates);
   3. times, --runs times for each binary in turn, three incremental runs into its dataset:
        no new file   `ingest TRAIL`: the whole trail listed, nothing read
-       new day       `ingest NEWDAY --reread`
+       new day       `ingest NEWDAY-N` (a day no run wrote to before)
        existing day  `ingest COPY --reread`
   4. prints medians of time and peak RSS (each process's own, os.wait4) and the records
      each run counted, so that both binaries can be seen to give the same counts.
@@ -44,27 +46,37 @@ def measure(cmd):
     return elapsed, usage.ru_maxrss * 1024, json.loads(out)
 
 
-def one_file_inputs(trail, out):
-    """The `new day` and `existing day` inputs, from one file of the trail's last day."""
+def one_file_inputs(trail, out, runs):
+    """The `new day` inputs (one per run, each on its own new day) and the `existing day`
+    input, from one file of the trail whose records all happened on its folder's day."""
     files = sorted(trail.rglob("*_CloudTrail_*.json.gz"))
-    last_day = max(f.parent for f in files if "CloudTrail-" not in str(f))
-    source = sorted(last_day.glob("*.json.gz"))[0]
-    text = gzip.decompress(source.read_bytes()).decode()
-    y, m, d = last_day.parts[-3:]
-    day = f"{y}-{m}-{d}"
-    next_day = time.strftime(
-        "%Y-%m-%d", time.gmtime(time.mktime(time.strptime(day, "%Y-%m-%d")) + 86400 + 43200)
-    )
+    # The last folder by date (paths sort by account and region first), and in it a file
+    # whose every record is of that day: the first deliveries after midnight hold the
+    # previous day's last events, which would stay where they are.
+    last_date = max(f.parent.parts[-3:] for f in files if "CloudTrail-" not in str(f))
+    folder = [f for f in files if f.parent.parts[-3:] == last_date]
+    day = "-".join(last_date)
+    for source in reversed(folder):
+        text = gzip.decompress(source.read_bytes()).decode()
+        records = json.loads(text)["Records"]
+        if records and all(r.get("eventTime", "").startswith(f"{day}T") for r in records):
+            break
+    else:
+        raise SystemExit(f"no file of {day} holds only records of that day")
+
+    def day_after(days):
+        start = time.mktime(time.strptime(day, "%Y-%m-%d"))
+        return time.strftime("%Y-%m-%d", time.gmtime(start + days * 86400 + 43200))
+
     inputs = {}
-    for name, body, folder in [
-        ("new-day", text.replace(f"{day}T", f"{next_day}T"), next_day.replace("-", "/")),
-        ("existing-day", text, day.replace("-", "/")),
-    ]:
-        target = out / name / "AWSLogs" / "111111111111" / "CloudTrail" / "us-east-1" / folder
+    bodies = [(f"new-day-{run}", text.replace(f"{day}T", f"{day_after(run + 1)}T"), day_after(run + 1))
+              for run in range(runs)]
+    for name, body, date in bodies + [("existing-day", text, day)]:
+        target = out / name / "AWSLogs" / "111111111111" / "CloudTrail" / "us-east-1" / date.replace("-", "/")
         target.mkdir(parents=True, exist_ok=True)
         (target / f"{name}.json.gz").write_bytes(gzip.compress(body.encode()))
         inputs[name] = out / name
-    return inputs
+    return inputs, len(records)
 
 
 def main():
@@ -83,11 +95,12 @@ def main():
     scratch = WORK / "incremental"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    inputs = one_file_inputs(trail, scratch)
+    inputs, records_per_file = one_file_inputs(trail, scratch, args.runs)
+    print(f"one-file inputs: {records_per_file} records each")
     cases = {
-        "no new file": lambda: [str(trail)],
-        "new day": lambda: [str(inputs["new-day"]), "--reread"],
-        "existing day": lambda: [str(inputs["existing-day"]), "--reread"],
+        "no new file": lambda run: [str(trail)],
+        "new day": lambda run: [str(inputs[f"new-day-{run}"])],
+        "existing day": lambda run: [str(inputs["existing-day"]), "--reread"],
     }
     for name, binary in binaries.items():
         dataset = scratch / f"lake-{name}"
@@ -100,7 +113,7 @@ def main():
         for case, case_args in cases.items():
             for name, binary in binaries.items():
                 dataset = scratch / f"lake-{name}"
-                cmd = [binary, "ingest", *case_args(), "-o", str(dataset), "-q"]
+                cmd = [binary, "ingest", *case_args(run), "-o", str(dataset), "-q"]
                 cmd += ["-j", str(args.threads), "--json"]
                 took, rss, summary = measure(cmd)
                 records = summary["records"]
