@@ -105,6 +105,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
             target_file_bytes: options.writer.target_file_bytes as u64,
             writer: options.writer.clone(),
             min_files: options.compact_at_files,
+            threads: options.threads,
         };
         partitions_compacted =
             crate::compact::compact_partitions(&mut dataset, &compaction, Some(&totals.touched))?
