@@ -1,18 +1,16 @@
 //! One ingest worker: takes files from the shared queue, maps each (or gunzips it), cuts
 //! it into records, and parses, maps, deduplicates and stores every record.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, ErrorType, Node, Tape};
 
-use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, key_path};
+use crate::dedupe::{Dedupe, DedupeGate, EventKey, KeyLog, PendingRow, SeenEvents, key_path};
 use crate::discover::InputFile;
 use crate::error::Result;
 use crate::fsutil::read_prefix;
@@ -23,7 +21,7 @@ use crate::run::{
     FileReport, IngestOptions, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT, Observer, RecordCounts,
 };
 use crate::schema::Col;
-use crate::sink::{BatchGate, PartitionSink, StagedFile};
+use crate::sink::{PartitionSink, StagedFile};
 use crate::split::{PADDING, Piece, RecordSplitter};
 use crate::time::day_of;
 
@@ -133,125 +131,6 @@ struct RecordStore {
     mapper: RecordMapper,
 }
 
-/// What the dedupe decides a row by, kept beside the row until its batch is written.
-#[derive(Debug, Clone, Copy)]
-struct PendingRow {
-    key: EventKey,
-    /// The row's file ([`FileContext::ordinal`]).
-    file: usize,
-    /// The record's position in its file.
-    index: u64,
-    /// Whether its time came from another field than `eventTime`.
-    time_substituted: bool,
-}
-
-/// What became of one file's stored rows, known once their batches are written.
-#[derive(Debug, Default, Clone, Copy)]
-struct FileTally {
-    written: u64,
-    duplicate: u64,
-    conflicting_ids: u64,
-}
-
-/// A worker's dedupe state: the keys of the days it met in this checkpoint, its key log,
-/// and the outcome of every row decided.
-struct Dedupe {
-    keys: KeyLog,
-    days: HashMap<Day, Arc<DayKeys>>,
-    /// By file ordinal.
-    tally: Vec<FileTally>,
-    records: RecordCounts,
-    batch_keys: Vec<EventKey>,
-    seen: Vec<Seen>,
-}
-
-/// Decides a batch of a day's rows against the day's keys: one lock per shard per batch,
-/// not one per record. Duplicates are dropped from the batch; every row is counted
-/// against its file.
-struct DedupeGate<'a, 's> {
-    dedupe: &'a mut Dedupe,
-    shared: &'a Shared<'s>,
-}
-
-impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
-    fn admit(
-        &mut self,
-        day: Option<i32>,
-        rows: &[PendingRow],
-        batch: &RecordBatch,
-    ) -> Result<Option<BooleanArray>> {
-        let dedupe = &mut *self.dedupe;
-        let day_keys = match dedupe.days.get(&day) {
-            Some(keys) => keys.clone(),
-            None => {
-                let keys = self.shared.seen.day(day)?;
-                dedupe.days.insert(day, keys.clone());
-                keys
-            }
-        };
-        dedupe.batch_keys.clear();
-        dedupe.batch_keys.extend(rows.iter().map(|row| row.key));
-        day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen);
-        if let Some(last) = rows.iter().map(|row| row.file).max()
-            && dedupe.tally.len() <= last
-        {
-            dedupe.tally.resize(last + 1, FileTally::default());
-        }
-        let mut duplicates = false;
-        for (position, (row, seen)) in rows.iter().zip(&dedupe.seen).enumerate() {
-            let tally = &mut dedupe.tally[row.file];
-            match seen {
-                Seen::Duplicate => {
-                    tally.duplicate += 1;
-                    duplicates = true;
-                    continue;
-                }
-                Seen::ConflictingId => {
-                    tally.conflicting_ids += 1;
-                    report_conflict(self.shared, batch, position, row.index);
-                }
-                Seen::New => {}
-            }
-            tally.written += 1;
-            if day.is_none() {
-                dedupe.records.without_time += 1;
-            } else if row.time_substituted {
-                dedupe.records.time_substituted += 1;
-            }
-            dedupe.keys.push(day, row.key)?;
-        }
-        Ok(duplicates.then(|| {
-            BooleanArray::from(
-                dedupe
-                    .seen
-                    .iter()
-                    .map(|seen| *seen != Seen::Duplicate)
-                    .collect::<Vec<_>>(),
-            )
-        }))
-    }
-}
-
-/// Reports a row stored though another record with its `eventID` was stored before.
-fn report_conflict(shared: &Shared<'_>, batch: &RecordBatch, position: usize, index: u64) {
-    let text = |col: Col| {
-        let array = batch
-            .column(col as usize)
-            .as_any()
-            .downcast_ref::<StringArray>()?;
-        array.is_valid(position).then(|| array.value(position))
-    };
-    shared.conflict(
-        text(Col::SourceFile).unwrap_or(""),
-        index,
-        format!(
-            "eventID {:?} (recipient account {}) was already stored for a different record: both kept",
-            text(Col::EventId).unwrap_or(""),
-            text(Col::RecipientAccountId).unwrap_or("none"),
-        ),
-    );
-}
-
 /// One worker's reusable state.
 pub(crate) struct Worker {
     store: RecordStore,
@@ -282,14 +161,7 @@ impl Worker {
                     format!("part-{name}"),
                     Arc::new(shared.options.writer.clone()),
                 )?,
-                dedupe: Dedupe {
-                    keys: KeyLog::create(&key_path)?,
-                    days: HashMap::new(),
-                    tally: Vec::new(),
-                    records: RecordCounts::default(),
-                    batch_keys: Vec::new(),
-                    seen: Vec::new(),
-                },
+                dedupe: Dedupe::new(KeyLog::create(&key_path)?),
                 mapper: RecordMapper::default(),
             },
             buffers: Buffers::with_max_depth(1 << 16, MAX_DEPTH),
@@ -339,20 +211,13 @@ impl Worker {
         let RecordStore {
             sink, mut dedupe, ..
         } = self.store;
-        let staged = sink.finish(&mut DedupeGate {
-            dedupe: &mut dedupe,
-            shared,
-        })?;
-        for (report, tally) in reports.iter_mut().zip(&dedupe.tally) {
-            report.records_written = tally.written;
-            report.records_duplicate = tally.duplicate;
-            report.conflicting_ids = tally.conflicting_ids;
-        }
+        let staged = sink.finish(&mut DedupeGate::new(&mut dedupe, shared))?;
+        let (key_file, records) = dedupe.finish(&mut reports)?;
         Ok(WorkerOutput {
             staged,
-            key_file: Some(dedupe.keys.finish()?),
+            key_file: Some(key_file),
             reports,
-            records: dedupe.records,
+            records,
         })
     }
 
@@ -700,10 +565,7 @@ impl RecordStore {
             index,
             time_substituted,
         };
-        let mut gate = DedupeGate {
-            dedupe: &mut self.dedupe,
-            shared: context.shared,
-        };
+        let mut gate = DedupeGate::new(&mut self.dedupe, context.shared);
         self.sink.append(day, &row, nodes, pending, &mut gate)?;
         Ok(Stored::Pending)
     }

@@ -1,0 +1,168 @@
+//! The dedupe of a worker's batches ([`BatchGate`]): a partition's rows wait in its batch
+//! with their keys, and when the batch is built the day's keys decide it at once, one
+//! lock per shard per batch instead of one per record. Duplicates leave the batch; each
+//! file's written, duplicate and conflicting counts are tallied as its rows are decided.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
+
+use super::{Day, DayKeys, EventKey, KeyLog, Seen};
+use crate::error::Result;
+use crate::run::{FileReport, RecordCounts};
+use crate::schema::Col;
+use crate::sink::BatchGate;
+use crate::worker::Shared;
+
+/// What the dedupe decides a row by, kept beside the row until its batch is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingRow {
+    pub(crate) key: EventKey,
+    /// The row's file: its position among the worker's files (and their reports).
+    pub(crate) file: usize,
+    /// The record's position in its file.
+    pub(crate) index: u64,
+    /// Whether its time came from another field than `eventTime`.
+    pub(crate) time_substituted: bool,
+}
+
+/// What became of one file's stored rows, known once their batches are written.
+#[derive(Debug, Default, Clone, Copy)]
+struct FileTally {
+    written: u64,
+    duplicate: u64,
+    conflicting_ids: u64,
+}
+
+/// A worker's dedupe state: the keys of the days it met in this checkpoint, its key log,
+/// and the outcome of every row decided.
+pub(crate) struct Dedupe {
+    keys: KeyLog,
+    days: HashMap<Day, Arc<DayKeys>>,
+    /// By file ordinal.
+    tally: Vec<FileTally>,
+    records: RecordCounts,
+    batch_keys: Vec<EventKey>,
+    seen: Vec<Seen>,
+}
+
+/// Decides a batch of a day's rows against the day's keys: one lock per shard per batch,
+/// not one per record. Duplicates are dropped from the batch; every row is counted
+/// against its file.
+pub(crate) struct DedupeGate<'a, 's> {
+    dedupe: &'a mut Dedupe,
+    shared: &'a Shared<'s>,
+}
+
+impl Dedupe {
+    /// A worker's dedupe, logging the keys it stores to `keys`.
+    pub(crate) fn new(keys: KeyLog) -> Dedupe {
+        Dedupe {
+            keys,
+            days: HashMap::new(),
+            tally: Vec::new(),
+            records: RecordCounts::default(),
+            batch_keys: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Once every batch is written: writes each file's counts into its report (`reports`
+    /// in file order) and finishes the key file; returns it with the record counts.
+    pub(crate) fn finish(self, reports: &mut [FileReport]) -> Result<(PathBuf, RecordCounts)> {
+        for (report, tally) in reports.iter_mut().zip(&self.tally) {
+            report.records_written = tally.written;
+            report.records_duplicate = tally.duplicate;
+            report.conflicting_ids = tally.conflicting_ids;
+        }
+        Ok((self.keys.finish()?, self.records))
+    }
+}
+
+impl<'a, 's> DedupeGate<'a, 's> {
+    /// The gate of `dedupe`, reporting conflicting ids through `shared`.
+    pub(crate) fn new(dedupe: &'a mut Dedupe, shared: &'a Shared<'s>) -> Self {
+        DedupeGate { dedupe, shared }
+    }
+}
+
+impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
+    fn admit(
+        &mut self,
+        day: Option<i32>,
+        rows: &[PendingRow],
+        batch: &RecordBatch,
+    ) -> Result<Option<BooleanArray>> {
+        let dedupe = &mut *self.dedupe;
+        let day_keys = match dedupe.days.get(&day) {
+            Some(keys) => keys.clone(),
+            None => {
+                let keys = self.shared.seen.day(day)?;
+                dedupe.days.insert(day, keys.clone());
+                keys
+            }
+        };
+        dedupe.batch_keys.clear();
+        dedupe.batch_keys.extend(rows.iter().map(|row| row.key));
+        day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen);
+        if let Some(last) = rows.iter().map(|row| row.file).max()
+            && dedupe.tally.len() <= last
+        {
+            dedupe.tally.resize(last + 1, FileTally::default());
+        }
+        let mut duplicates = false;
+        for (position, (row, seen)) in rows.iter().zip(&dedupe.seen).enumerate() {
+            let tally = &mut dedupe.tally[row.file];
+            match seen {
+                Seen::Duplicate => {
+                    tally.duplicate += 1;
+                    duplicates = true;
+                    continue;
+                }
+                Seen::ConflictingId => {
+                    tally.conflicting_ids += 1;
+                    report_conflict(self.shared, batch, position, row.index);
+                }
+                Seen::New => {}
+            }
+            tally.written += 1;
+            if day.is_none() {
+                dedupe.records.without_time += 1;
+            } else if row.time_substituted {
+                dedupe.records.time_substituted += 1;
+            }
+            dedupe.keys.push(day, row.key)?;
+        }
+        Ok(duplicates.then(|| {
+            BooleanArray::from(
+                dedupe
+                    .seen
+                    .iter()
+                    .map(|seen| *seen != Seen::Duplicate)
+                    .collect::<Vec<_>>(),
+            )
+        }))
+    }
+}
+
+/// Reports a row stored though another record with its `eventID` was stored before.
+fn report_conflict(shared: &Shared<'_>, batch: &RecordBatch, position: usize, index: u64) {
+    let text = |col: Col| {
+        let array = batch
+            .column(col as usize)
+            .as_any()
+            .downcast_ref::<StringArray>()?;
+        array.is_valid(position).then(|| array.value(position))
+    };
+    shared.conflict(
+        text(Col::SourceFile).unwrap_or(""),
+        index,
+        format!(
+            "eventID {:?} (recipient account {}) was already stored for a different record: both kept",
+            text(Col::EventId).unwrap_or(""),
+            text(Col::RecipientAccountId).unwrap_or("none"),
+        ),
+    );
+}
