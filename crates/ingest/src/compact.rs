@@ -35,9 +35,7 @@ pub struct CompactOptions {
     pub writer: WriterOptions,
     /// A partition is compacted when it holds at least this many data files.
     pub min_files: usize,
-    /// Groups of files merged at once; 0 means one per core. A run of ingest with N
-    /// threads leaves N files in each partition it wrote to, so from `min_files` threads
-    /// on it compacts all it wrote: serially, that doubled a 16-core run's time.
+    /// Groups of files merged at once; 0 means one per core.
     pub threads: usize,
 }
 

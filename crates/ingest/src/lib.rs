@@ -38,6 +38,7 @@ mod inflate;
 mod json_text;
 pub mod merge;
 mod number_text;
+mod partition_files;
 mod pipeline;
 mod record;
 mod run;

@@ -1,14 +1,15 @@
 //! The ingest run: discover, read files in parallel ([`crate::worker`]), write partitions,
 //! commit.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::dataset::{DatasetWriter, FailedInput, InputRecord, META_DIR, RunRecord};
 use crate::dedupe::SeenEvents;
 use crate::discover::{InputFile, discover_since};
 use crate::error::{Error, Result};
+use crate::partition_files::PartitionFiles;
 use crate::run::{FileCounts, IngestOptions, IngestSummary, Observer, RecordCounts};
 use crate::worker::{Shared, Worker, WorkerOutput};
 
@@ -198,8 +199,15 @@ fn run_chunk(
         .remote
         .as_ref()
         .map(|remote| remote.fetch(chunk.files));
+    let data_files = Arc::new(PartitionFiles::new(
+        staging.clone(),
+        format!("part-{run_id}"),
+        options.writer.properties()?,
+        options.writer.target_file_bytes,
+    )?);
     let shared = Shared {
         files: chunk.files,
+        data_files: data_files.clone(),
         next: AtomicUsize::new(0),
         fetched: fetched.as_deref(),
         seen,
@@ -243,7 +251,6 @@ fn run_chunk(
         result
     });
 
-    let mut staged = Vec::new();
     let mut key_files = Vec::new();
     let mut records = RecordCounts::default();
     let mut inputs = Vec::new();
@@ -251,7 +258,6 @@ fn run_chunk(
     let mut files_read = 0;
     for output in outputs {
         let output = output?;
-        staged.extend(output.staged);
         key_files.extend(output.key_file);
         records.time_substituted += output.records.time_substituted;
         records.without_time += output.records.without_time;
@@ -289,6 +295,7 @@ fn run_chunk(
             }
         }
     }
+    let staged = data_files.finish()?;
     totals.data_files_written += staged.len() as u64;
     totals.touched.extend(
         staged

@@ -1,9 +1,11 @@
-//! Per-worker Parquet writers, one open file per event date, in the run's staging area.
+//! A worker's Parquet encoding, one row group in progress per event date.
 //!
 //! Each worker thread owns one [`PartitionSink`]: rows go to the builder of their date's
-//! partition, full builders are written as batches, and a file is closed when it reaches
-//! the target size. Only a bounded number of partitions are open at once (least recently
-//! used closes first), so memory does not grow with the number of days in a trail.
+//! partition, full builders are encoded as batches into the partition's row group, and a
+//! finished row group is appended to the partition's file, which all workers of the
+//! checkpoint share ([`PartitionFiles`]). Only a bounded number of partitions are open at
+//! once per worker (least recently used finishes first), so memory does not grow with the
+//! number of days in a trail.
 //!
 //! Each row carries metadata of the caller's (`M`) until its batch is built; a
 //! [`BatchGate`] then says which rows of the batch are stored. The worker's dedupe is such
@@ -11,13 +13,12 @@
 //! day's keys, instead of one lock per record.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -25,10 +26,9 @@ use simd_json::Node;
 
 use crate::batch::BatchBuilder;
 use crate::error::{Error, Result};
-use crate::fsutil::{create_private_dir, create_private_file};
+use crate::partition_files::PartitionFiles;
 use crate::record::Row;
-use crate::schema::{COLUMNS, NULL_PARTITION, PARTITION_COLUMN, arrow_schema, json_text_columns};
-use crate::time::date_string;
+use crate::schema::{COLUMNS, arrow_schema, json_text_columns};
 
 /// Parquet compression of the data files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,21 +176,26 @@ pub struct StagedFile {
     pub bytes: u64,
 }
 
-#[derive(Debug)]
-struct OpenFile {
-    writer: ArrowWriter<File>,
-    staged: PathBuf,
-    relative: String,
+/// A row group being encoded: one writer per leaf column.
+struct RowGroup {
+    writers: Vec<ArrowColumnWriter>,
     rows: u64,
 }
 
-#[derive(Debug)]
+impl RowGroup {
+    fn memory_size(&self) -> usize {
+        self.writers
+            .iter()
+            .map(ArrowColumnWriter::memory_size)
+            .sum()
+    }
+}
+
 struct Partition<M> {
-    name: String,
     builder: BatchBuilder,
     /// The metadata of the builder's rows, in order.
     pending: Vec<M>,
-    file: Option<OpenFile>,
+    row_group: Option<RowGroup>,
     last_used: u64,
 }
 
@@ -206,32 +211,23 @@ pub(crate) trait BatchGate<M> {
     ) -> Result<Option<BooleanArray>>;
 }
 
-/// A worker's writers, one per open partition. See the module docs.
-#[derive(Debug)]
+/// A worker's encoders, one per open partition. See the module docs.
 pub struct PartitionSink<M> {
-    staging: PathBuf,
-    prefix: String,
+    files: Arc<PartitionFiles>,
     options: Arc<WriterOptions>,
-    properties: WriterProperties,
     partitions: HashMap<Option<i32>, Partition<M>>,
     clock: u64,
-    sequence: u32,
-    staged: Vec<StagedFile>,
 }
 
 impl<M> PartitionSink<M> {
-    /// A sink writing into `staging` with file names starting with `prefix`.
-    pub fn new(staging: &Path, prefix: String, options: Arc<WriterOptions>) -> Result<Self> {
-        Ok(PartitionSink {
-            staging: staging.to_path_buf(),
-            prefix,
-            properties: options.properties()?,
+    /// A sink appending its row groups to `files`.
+    pub(crate) fn new(files: Arc<PartitionFiles>, options: Arc<WriterOptions>) -> Self {
+        PartitionSink {
+            files,
             options,
             partitions: HashMap::new(),
             clock: 0,
-            sequence: 0,
-            staged: Vec::new(),
-        })
+        }
     }
 
     /// Appends a row and its metadata to the partition of `day` (days since 1970-01-01;
@@ -249,14 +245,12 @@ impl<M> PartitionSink<M> {
             if self.partitions.len() >= self.options.max_open_partitions {
                 self.close_least_recent(gate)?;
             }
-            let name = day.map_or_else(|| NULL_PARTITION.to_string(), date_string);
             self.partitions.insert(
                 day,
                 Partition {
-                    name,
                     builder: BatchBuilder::new(),
                     pending: Vec::new(),
-                    file: None,
+                    row_group: None,
                     last_used: 0,
                 },
             );
@@ -271,8 +265,8 @@ impl<M> PartitionSink<M> {
         Ok(())
     }
 
-    /// Writes the pending rows of a partition that `gate` admits, rotating its file when
-    /// it is large enough.
+    /// Encodes the pending rows of a partition that `gate` admits into its row group,
+    /// appending the row group to the partition's file once it is full.
     fn flush_partition(&mut self, day: Option<i32>, gate: &mut impl BatchGate<M>) -> Result<()> {
         let Some(partition) = self.partitions.get_mut(&day) else {
             return Ok(());
@@ -287,56 +281,69 @@ impl<M> PartitionSink<M> {
             Some(mask) => filter_record_batch(&batch, &mask)?,
             None => batch,
         };
-        // A batch of duplicates only: no file is opened for it.
+        // A batch of duplicates only: nothing to encode.
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if partition.file.is_none() {
-            self.sequence += 1;
-            let dir_name = format!("{PARTITION_COLUMN}={}", partition.name);
-            let file_name = format!("{}-{:05}.parquet", self.prefix, self.sequence);
-            let dir = self.staging.join(&dir_name);
-            create_private_dir(&dir)?;
-            let staged = dir.join(&file_name);
-            let file = create_private_file(&staged)?;
-            let writer = ArrowWriter::try_new(file, arrow_schema(), Some(self.properties.clone()))?;
-            partition.file = Some(OpenFile {
-                writer,
-                staged,
-                relative: format!("{dir_name}/{file_name}"),
+        if partition.row_group.is_none() {
+            partition.row_group = Some(RowGroup {
+                writers: self.files.column_writers()?,
                 rows: 0,
             });
         }
-        let open = partition.file.as_mut().expect("opened above");
-        open.writer.write(&batch)?;
-        open.rows += batch.num_rows() as u64;
-        if open.writer.bytes_written() + open.writer.in_progress_size()
-            >= self.options.target_file_bytes
-        {
-            let open = partition.file.take().expect("present");
-            self.staged.push(close_file(open)?);
+        let row_group = partition.row_group.as_mut().expect("created above");
+        let schema = arrow_schema();
+        let mut writers = row_group.writers.iter_mut();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for leaf in compute_leaves(field, column)? {
+                writers
+                    .next()
+                    .expect("one writer per leaf column")
+                    .write(&leaf)?;
+            }
+        }
+        row_group.rows += batch.num_rows() as u64;
+        if row_group.rows >= self.options.row_group_rows as u64 {
+            self.finish_row_group(day)?;
         }
         self.bound_buffered_memory()
     }
 
-    /// Writes out the largest unfinished row group while the writers together hold more
-    /// than `max_buffered_bytes`.
+    /// Appends the partition's row group in progress, if any, to its file.
+    fn finish_row_group(&mut self, day: Option<i32>) -> Result<()> {
+        let Some(row_group) = self
+            .partitions
+            .get_mut(&day)
+            .and_then(|partition| partition.row_group.take())
+        else {
+            return Ok(());
+        };
+        let chunks = row_group
+            .writers
+            .into_iter()
+            .map(ArrowColumnWriter::close)
+            .collect::<parquet::errors::Result<Vec<_>>>()?;
+        self.files.append(day, chunks, row_group.rows)
+    }
+
+    /// Finishes the largest row group in progress while they together hold more than
+    /// `max_buffered_bytes`.
     fn bound_buffered_memory(&mut self) -> Result<()> {
         loop {
             let mut total = 0;
-            let mut largest: Option<(usize, &mut ArrowWriter<File>)> = None;
-            for partition in self.partitions.values_mut() {
-                if let Some(open) = partition.file.as_mut() {
-                    let size = open.writer.memory_size();
+            let mut largest: Option<(usize, Option<i32>)> = None;
+            for (day, partition) in &self.partitions {
+                if let Some(row_group) = &partition.row_group {
+                    let size = row_group.memory_size();
                     total += size;
-                    if largest.as_ref().is_none_or(|(s, _)| size > *s) {
-                        largest = Some((size, &mut open.writer));
+                    if largest.is_none_or(|(s, _)| size > s) {
+                        largest = Some((size, *day));
                     }
                 }
             }
             match largest {
-                Some((size, writer)) if total > self.options.max_buffered_bytes && size > 0 => {
-                    writer.flush()?;
+                Some((size, day)) if total > self.options.max_buffered_bytes && size > 0 => {
+                    self.finish_row_group(day)?;
                 }
                 _ => return Ok(()),
             }
@@ -353,44 +360,21 @@ impl<M> PartitionSink<M> {
             return Ok(());
         };
         self.flush_partition(day, gate)?;
-        if let Some(partition) = self.partitions.remove(&day)
-            && let Some(open) = partition.file
-        {
-            self.staged.push(close_file(open)?);
-        }
+        self.finish_row_group(day)?;
+        self.partitions.remove(&day);
         Ok(())
     }
 
-    /// Writes everything pending that `gate` admits, closes every file and returns the
-    /// files written.
-    pub(crate) fn finish(mut self, gate: &mut impl BatchGate<M>) -> Result<Vec<StagedFile>> {
+    /// Encodes everything pending that `gate` admits and appends every row group in
+    /// progress to its file (the files stay open for the other workers).
+    pub(crate) fn finish(mut self, gate: &mut impl BatchGate<M>) -> Result<()> {
         let days: Vec<_> = self.partitions.keys().copied().collect();
         for day in days {
             self.flush_partition(day, gate)?;
-            if let Some(partition) = self.partitions.remove(&day)
-                && let Some(open) = partition.file
-            {
-                self.staged.push(close_file(open)?);
-            }
+            self.finish_row_group(day)?;
         }
-        Ok(self.staged)
+        Ok(())
     }
-}
-
-/// Finishes a Parquet file and makes it durable.
-fn close_file(open: OpenFile) -> Result<StagedFile> {
-    let file = open.writer.into_inner()?;
-    file.sync_all().map_err(|e| Error::io(&open.staged, e))?;
-    let bytes = file
-        .metadata()
-        .map_err(|e| Error::io(&open.staged, e))?
-        .len();
-    Ok(StagedFile {
-        staged: open.staged,
-        relative: open.relative,
-        rows: open.rows,
-        bytes,
-    })
 }
 
 #[cfg(test)]

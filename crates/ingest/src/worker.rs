@@ -16,12 +16,13 @@ use crate::error::Result;
 use crate::fsutil::read_prefix;
 use crate::inflate::{ExpansionLimit, Inflater};
 use crate::number_text::{NumberTexts, mark_nodes, rewrite};
+use crate::partition_files::PartitionFiles;
 use crate::record::{RecordMapper, Slot};
 use crate::run::{
     FileReport, IngestOptions, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT, Observer, RecordCounts,
 };
 use crate::schema::Col;
-use crate::sink::{PartitionSink, StagedFile};
+use crate::sink::PartitionSink;
 use crate::split::{PADDING, Piece, RecordSplitter};
 use crate::time::day_of;
 
@@ -32,6 +33,8 @@ pub(crate) struct Shared<'a> {
     /// For remote files: the queue that hands them out fetched, in place of `next`.
     pub(crate) fetched: Option<&'a dyn crate::run::FetchQueue>,
     pub(crate) seen: &'a SeenEvents,
+    /// The checkpoint's data files, one open per partition, shared by the workers.
+    pub(crate) data_files: Arc<PartitionFiles>,
     pub(crate) observer: &'a dyn Observer,
     pub(crate) options: &'a IngestOptions,
     pub(crate) staging: &'a Path,
@@ -78,7 +81,6 @@ impl Shared<'_> {
 /// What a worker hands back.
 #[derive(Default)]
 pub(crate) struct WorkerOutput {
-    pub(crate) staged: Vec<StagedFile>,
     pub(crate) key_file: Option<PathBuf>,
     pub(crate) reports: Vec<FileReport>,
     pub(crate) records: RecordCounts,
@@ -157,10 +159,9 @@ impl Worker {
         Ok(Worker {
             store: RecordStore {
                 sink: PartitionSink::new(
-                    shared.staging,
-                    format!("part-{name}"),
+                    shared.data_files.clone(),
                     Arc::new(shared.options.writer.clone()),
-                )?,
+                ),
                 dedupe: Dedupe::new(KeyLog::create(&key_path)?),
                 mapper: RecordMapper::default(),
             },
@@ -211,10 +212,9 @@ impl Worker {
         let RecordStore {
             sink, mut dedupe, ..
         } = self.store;
-        let staged = sink.finish(&mut DedupeGate::new(&mut dedupe, shared))?;
+        sink.finish(&mut DedupeGate::new(&mut dedupe, shared))?;
         let (key_file, records) = dedupe.finish(&mut reports)?;
         Ok(WorkerOutput {
-            staged,
             key_file: Some(key_file),
             reports,
             records,

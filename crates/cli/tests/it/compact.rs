@@ -128,3 +128,26 @@ fn ingest_compacts_the_partitions_it_leaves_with_many_files() {
     assert!(data_files(&dataset) < 5 * partitions(&dataset));
     assert_eq!(event_identities(&dataset), event_identities(&reference));
 }
+
+#[test]
+fn a_run_writes_one_file_per_partition_whatever_its_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, _) = generated_trail(tmp.path(), 2 << 20);
+    let reference = tmp.path().join("reference");
+    let out = quiet_ingest(&input, &reference)
+        .args(["-j", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Eight workers share each partition's file: nothing for the run to compact.
+    let dataset = tmp.path().join("lake");
+    let out = quiet_ingest(&input, &dataset)
+        .args(["-j", "8", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["partitions_compacted"], 0, "{summary}");
+    assert_eq!(data_files(&dataset), partitions(&dataset));
+    assert_eq!(records(&dataset), records(&reference));
+}
