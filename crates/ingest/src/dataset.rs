@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! <dataset>/
-//!   event_date=2024-01-02/part-<run>-w0-00001.parquet   committed data
+//!   event_date=2024-01-02/part-<run>-00001.parquet      committed data
 //!   _trailscope/manifest.json                           what is committed (the truth)
 //!   _trailscope/keys/<run>-w0.keys                      dedupe keys of committed events
 //!   _trailscope/journal.json                            only while a commit is under way

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod batch_dedupe;
 pub mod compact;
 pub mod dataset;
 pub mod ddl;

@@ -1,6 +1,6 @@
 //! The data files of one checkpoint, shared by its workers: one open file per partition.
 //!
-//! Each worker encodes its own row groups ([`crate::sink::PartitionSink`]), and hands each
+//! Each worker encodes its own row groups (the ingest sink's `PartitionSink`), and hands each
 //! finished one here, where it is appended to its partition's file under that file's lock:
 //! a copy of encoded pages, not an encoding. So a checkpoint writes one file per partition
 //! (more only past the target size) whatever its thread count. Before, each worker wrote
@@ -23,13 +23,25 @@ use parquet::file::writer::SerializedFileWriter;
 use crate::error::{Error, Result};
 use crate::fsutil::{create_private_dir, create_private_file};
 use crate::schema::{NULL_PARTITION, PARTITION_COLUMN, arrow_schema};
-use crate::sink::StagedFile;
 use crate::time::date_string;
 
 /// Files open at once, all partitions together: past it, the least recently used closes
 /// (a later row group of its partition starts another file), so a checkpoint spanning
 /// years of days does not run out of file descriptors.
 const MAX_OPEN_FILES: usize = 128;
+
+/// A finished data file in the staging area.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Where it is now.
+    pub staged: PathBuf,
+    /// Where it goes, relative to the dataset root (`event_date=.../part-....parquet`).
+    pub relative: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
 
 /// A partition's file being written.
 struct OpenFile {
@@ -240,8 +252,6 @@ mod tests {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::arrow_writer::compute_leaves;
 
-    use crate::sink::WriterOptions;
-
     /// A row group of `rows` rows (nulls but for the two required columns).
     fn row_group(files: &PartitionFiles, rows: usize) -> Vec<ArrowColumnChunk> {
         let schema = arrow_schema();
@@ -270,7 +280,7 @@ mod tests {
     #[test]
     fn row_groups_of_a_partition_share_a_file_and_the_least_recent_closes_past_the_cap() {
         let tmp = tempfile::tempdir().unwrap();
-        let properties = WriterOptions::default().properties().unwrap();
+        let properties = WriterProperties::default();
         let mut files =
             PartitionFiles::new(tmp.path().into(), "part-t".into(), properties, 1 << 30).unwrap();
         files.max_open = 2;

@@ -13,7 +13,6 @@
 //! day's keys, instead of one lock per record.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{BooleanArray, RecordBatch};
@@ -27,6 +26,7 @@ use simd_json::Node;
 use crate::batch::BatchBuilder;
 use crate::error::{Error, Result};
 use crate::partition_files::PartitionFiles;
+pub use crate::partition_files::StagedFile;
 use crate::record::Row;
 use crate::schema::{COLUMNS, arrow_schema, json_text_columns};
 
@@ -162,19 +162,6 @@ const COMPRESSED_COLUMNS: &[&str] = &[
     "source_file",
     "error_message",
 ];
-
-/// A finished data file in the staging area.
-#[derive(Debug, Clone)]
-pub struct StagedFile {
-    /// Where it is now.
-    pub staged: PathBuf,
-    /// Where it goes, relative to the dataset root (`event_date=.../part-....parquet`).
-    pub relative: String,
-    /// Rows in the file.
-    pub rows: u64,
-    /// Size in bytes.
-    pub bytes: u64,
-}
 
 /// A row group being encoded: one writer per leaf column.
 struct RowGroup {

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, ErrorType, Node, Tape};
 
-use crate::dedupe::{Dedupe, DedupeGate, EventKey, KeyLog, PendingRow, SeenEvents, key_path};
+use crate::batch_dedupe::{Dedupe, DedupeGate, PendingRow};
+use crate::dedupe::{EventKey, KeyLog, SeenEvents, key_path};
 use crate::discover::InputFile;
 use crate::error::Result;
 use crate::fsutil::read_prefix;
@@ -212,7 +213,8 @@ impl Worker {
         let RecordStore {
             sink, mut dedupe, ..
         } = self.store;
-        sink.finish(&mut DedupeGate::new(&mut dedupe, shared))?;
+        let report = |file: &str, record, message| shared.conflict(file, record, message);
+        sink.finish(&mut DedupeGate::new(&mut dedupe, shared.seen, &report))?;
         let (key_file, records) = dedupe.finish(&mut reports)?;
         Ok(WorkerOutput {
             key_file: Some(key_file),
@@ -565,7 +567,9 @@ impl RecordStore {
             index,
             time_substituted,
         };
-        let mut gate = DedupeGate::new(&mut self.dedupe, context.shared);
+        let shared = context.shared;
+        let report = |file: &str, record, message| shared.conflict(file, record, message);
+        let mut gate = DedupeGate::new(&mut self.dedupe, shared.seen, &report);
         self.sink.append(day, &row, nodes, pending, &mut gate)?;
         Ok(Stored::Pending)
     }

@@ -32,10 +32,8 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::error::Result;
 
-mod gate;
 mod key_file;
 
-pub(crate) use gate::{Dedupe, DedupeGate, PendingRow};
 pub(crate) use key_file::{Day, KeyLog, for_each_key};
 use key_file::{Section, key_files, read_keys, sections};
 

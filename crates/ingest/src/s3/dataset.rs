@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! s3://bucket/lake/
-//!   event_date=2024-01-02/part-<run>-w0-00001.parquet   data, uploaded before its commit
+//!   event_date=2024-01-02/part-<run>-00001.parquet      data, uploaded before its commit
 //!   _trailscope/keys/<run>-w0.keys                      dedupe keys, likewise
 //!   _trailscope/commits/00000000000000000007.json       commit 7: the manifest, the key files
 //! ```

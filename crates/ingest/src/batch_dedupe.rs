@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 
-use super::{Day, DayKeys, EventKey, KeyLog, Seen};
+use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents};
 use crate::error::Result;
 use crate::run::{FileReport, RecordCounts};
 use crate::schema::Col;
 use crate::sink::BatchGate;
-use crate::worker::Shared;
+
+/// Where a conflicting id is reported: (file, record index, message).
+pub(crate) type ConflictReport<'a> = &'a (dyn Fn(&str, u64, String) + Sync);
 
 /// What the dedupe decides a row by, kept beside the row until its batch is written.
 #[derive(Debug, Clone, Copy)]
@@ -51,9 +53,10 @@ pub(crate) struct Dedupe {
 /// Decides a batch of a day's rows against the day's keys: one lock per shard per batch,
 /// not one per record. Duplicates are dropped from the batch; every row is counted
 /// against its file.
-pub(crate) struct DedupeGate<'a, 's> {
+pub(crate) struct DedupeGate<'a> {
     dedupe: &'a mut Dedupe,
-    shared: &'a Shared<'s>,
+    seen: &'a SeenEvents,
+    report: ConflictReport<'a>,
 }
 
 impl Dedupe {
@@ -81,14 +84,23 @@ impl Dedupe {
     }
 }
 
-impl<'a, 's> DedupeGate<'a, 's> {
-    /// The gate of `dedupe`, reporting conflicting ids through `shared`.
-    pub(crate) fn new(dedupe: &'a mut Dedupe, shared: &'a Shared<'s>) -> Self {
-        DedupeGate { dedupe, shared }
+impl<'a> DedupeGate<'a> {
+    /// The gate of `dedupe`, against the dataset's keys `seen`, reporting conflicting ids
+    /// to `report`.
+    pub(crate) fn new(
+        dedupe: &'a mut Dedupe,
+        seen: &'a SeenEvents,
+        report: ConflictReport<'a>,
+    ) -> Self {
+        DedupeGate {
+            dedupe,
+            seen,
+            report,
+        }
     }
 }
 
-impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
+impl BatchGate<PendingRow> for DedupeGate<'_> {
     fn admit(
         &mut self,
         day: Option<i32>,
@@ -99,7 +111,7 @@ impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
         let day_keys = match dedupe.days.get(&day) {
             Some(keys) => keys.clone(),
             None => {
-                let keys = self.shared.seen.day(day)?;
+                let keys = self.seen.day(day)?;
                 dedupe.days.insert(day, keys.clone());
                 keys
             }
@@ -123,7 +135,7 @@ impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
                 }
                 Seen::ConflictingId => {
                     tally.conflicting_ids += 1;
-                    report_conflict(self.shared, batch, position, row.index);
+                    report_conflict(self.report, batch, position, row.index);
                 }
                 Seen::New => {}
             }
@@ -148,7 +160,7 @@ impl BatchGate<PendingRow> for DedupeGate<'_, '_> {
 }
 
 /// Reports a row stored though another record with its `eventID` was stored before.
-fn report_conflict(shared: &Shared<'_>, batch: &RecordBatch, position: usize, index: u64) {
+fn report_conflict(report: ConflictReport<'_>, batch: &RecordBatch, position: usize, index: u64) {
     let text = |col: Col| {
         let array = batch
             .column(col as usize)
@@ -156,7 +168,7 @@ fn report_conflict(shared: &Shared<'_>, batch: &RecordBatch, position: usize, in
             .downcast_ref::<StringArray>()?;
         array.is_valid(position).then(|| array.value(position))
     };
-    shared.conflict(
+    report(
         text(Col::SourceFile).unwrap_or(""),
         index,
         format!(
