@@ -317,4 +317,57 @@ mod tests {
         }
         assert!(files.finish().unwrap().is_empty());
     }
+
+    #[test]
+    fn workers_appending_to_many_partitions_at_once_lose_no_row_group() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut files = PartitionFiles::new(
+            tmp.path().into(),
+            "part-t".into(),
+            WriterProperties::default(),
+            1 << 30,
+        )
+        .unwrap();
+        // Few open files for many days: files close (and slots retire) while other
+        // threads append.
+        files.max_open = 3;
+        let files = &files;
+        let day_of = |worker: i32, round: i32| (worker * 7 + round) % 10;
+        std::thread::scope(|scope| {
+            for worker in 0..8 {
+                scope.spawn(move || {
+                    for round in 0..12 {
+                        let day = day_of(worker, round);
+                        let chunks = row_group(files, 1 + day as usize);
+                        files.append(Some(day), chunks, 1 + day as u64).unwrap();
+                    }
+                });
+            }
+        });
+        let mut rows_by_day = [0u64; 10];
+        for file in files.finish().unwrap() {
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(File::open(&file.staged).unwrap())
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+            assert_eq!(rows as u64, file.rows, "{}", file.relative);
+            let day = (0..10)
+                .find(|d| {
+                    file.relative
+                        .starts_with(&format!("event_date=1970-01-{:02}/", d + 1))
+                })
+                .unwrap();
+            rows_by_day[day] += file.rows;
+        }
+        let mut expected = [0u64; 10];
+        for worker in 0..8 {
+            for round in 0..12 {
+                let day = day_of(worker, round);
+                expected[day as usize] += 1 + day as u64;
+            }
+        }
+        assert_eq!(rows_by_day, expected);
+    }
 }
