@@ -277,6 +277,15 @@ mod tests {
         used.into_iter().map(|w| w.close().unwrap()).collect()
     }
 
+    /// The rows of the Parquet file at `path`, read back.
+    fn rows_in(path: &std::path::Path) -> u64 {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        reader.map(|b| b.unwrap().num_rows() as u64).sum()
+    }
+
     #[test]
     fn row_groups_of_a_partition_share_a_file_and_the_least_recent_closes_past_the_cap() {
         let tmp = tempfile::tempdir().unwrap();
@@ -307,13 +316,7 @@ mod tests {
             ]
         );
         for file in &staged {
-            let reader =
-                ParquetRecordBatchReaderBuilder::try_new(File::open(&file.staged).unwrap())
-                    .unwrap()
-                    .build()
-                    .unwrap();
-            let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
-            assert_eq!(rows as u64, file.rows, "{}", file.relative);
+            assert_eq!(rows_in(&file.staged), file.rows, "{}", file.relative);
         }
         assert!(files.finish().unwrap().is_empty());
     }
@@ -346,13 +349,7 @@ mod tests {
         });
         let mut rows_by_day = [0u64; 10];
         for file in files.finish().unwrap() {
-            let reader =
-                ParquetRecordBatchReaderBuilder::try_new(File::open(&file.staged).unwrap())
-                    .unwrap()
-                    .build()
-                    .unwrap();
-            let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
-            assert_eq!(rows as u64, file.rows, "{}", file.relative);
+            assert_eq!(rows_in(&file.staged), file.rows, "{}", file.relative);
             let day = (0..10)
                 .find(|d| {
                     file.relative
