@@ -19,6 +19,7 @@ use parquet::arrow::arrow_writer::{
 };
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::fsutil::{create_private_dir, create_private_file};
@@ -161,17 +162,16 @@ impl PartitionFiles {
     /// Closes every file, once the workers are done; returns all the checkpoint's files.
     pub(crate) fn finish(&self) -> Result<Vec<StagedFile>> {
         let slots = std::mem::take(&mut *self.slots.lock().expect("no panics under the lock"));
-        for slot in slots.values() {
-            let file = slot
-                .state
-                .lock()
-                .expect("no panics under the lock")
-                .file
-                .take();
-            if let Some(file) = file {
-                self.close(file)?;
-            }
-        }
+        let open: Vec<OpenFile> = slots
+            .values()
+            .filter_map(|slot| {
+                let mut state = slot.state.lock().expect("no panics under the lock");
+                state.file.take()
+            })
+            .collect();
+        // Footers and fsyncs in parallel (in the caller's thread pool): a checkpoint can
+        // span hundreds of days.
+        open.into_par_iter().try_for_each(|file| self.close(file))?;
         Ok(std::mem::take(
             &mut *self.staged.lock().expect("no panics under the lock"),
         ))

@@ -295,7 +295,7 @@ fn run_chunk(
             }
         }
     }
-    let staged = data_files.finish()?;
+    let staged = pool.install(|| data_files.finish())?;
     totals.data_files_written += staged.len() as u64;
     totals.touched.extend(
         staged
