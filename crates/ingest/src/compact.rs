@@ -20,8 +20,9 @@ use rayon::prelude::*;
 
 use crate::dataset::{DataFile, DatasetWriter};
 use crate::error::{Error, Result};
+use crate::partition_files::StagedFile;
 use crate::schema::arrow_schema;
-use crate::sink::{StagedFile, WriterOptions};
+use crate::sink::WriterOptions;
 
 /// What to compact and how.
 #[derive(Debug, Clone)]

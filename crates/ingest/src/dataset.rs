@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fsutil::{create_private_dir, sync_dir, write_atomic};
+use crate::partition_files::StagedFile;
 use crate::schema::SCHEMA_VERSION;
-use crate::sink::StagedFile;
 
 const FORMAT: &str = "trailscope-dataset";
 /// Name of the dataset's metadata directory.

@@ -23,8 +23,9 @@ use rayon::prelude::*;
 use crate::dataset::{DatasetWriter, META_DIR, Manifest, RunRecord};
 use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents, for_each_key, key_path};
 use crate::error::{Error, Result};
+use crate::partition_files::StagedFile;
 use crate::schema::arrow_schema;
-use crate::sink::{StagedFile, WriterOptions};
+use crate::sink::WriterOptions;
 
 /// What to merge where.
 #[derive(Debug, Clone)]

@@ -26,7 +26,6 @@ use simd_json::Node;
 use crate::batch::BatchBuilder;
 use crate::error::{Error, Result};
 use crate::partition_files::PartitionFiles;
-pub use crate::partition_files::StagedFile;
 use crate::record::Row;
 use crate::schema::{COLUMNS, arrow_schema, json_text_columns};
 
@@ -76,7 +75,7 @@ pub struct WriterOptions {
     pub target_file_bytes: usize,
     /// Partitions open at once per worker.
     pub max_open_partitions: usize,
-    /// Memory a worker's Parquet writers may hold in unfinished row groups, all open
+    /// Memory a worker's Parquet encoders may hold in unfinished row groups, all open
     /// partitions together; past it, the largest row group is written out early. Without
     /// it a worker holds up to `max_open_partitions` full row groups, and peak memory grew
     /// with the trail (measured: 556 MiB at 1 GiB of JSON, 1079 MiB at 10 GiB).
