@@ -118,7 +118,8 @@ impl BatchGate<PendingRow> for DedupeGate<'_> {
         };
         dedupe.batch_keys.clear();
         dedupe.batch_keys.extend(rows.iter().map(|row| row.key));
-        day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen);
+        day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen)?;
+        self.seen.keep_within_budget()?;
         if let Some(last) = rows.iter().map(|row| row.file).max()
             && dedupe.tally.len() <= last
         {

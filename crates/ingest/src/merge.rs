@@ -217,6 +217,7 @@ impl PartitionJob<'_> {
                     &mut merged.keys,
                     &mut merged.counts,
                 )?;
+                self.seen.keep_within_budget()?;
                 let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
                 if kept.num_rows() == 0 {
                     continue;
@@ -346,7 +347,7 @@ fn keep_rows(
                     identity,
                     content: *content,
                 };
-                match seen.insert(key) {
+                match seen.insert(key)? {
                     Seen::Duplicate => false,
                     Seen::New | Seen::ConflictingId => {
                         keys.push(key);
@@ -363,7 +364,7 @@ fn keep_rows(
                         identity,
                         content: *content,
                     };
-                    if seen.insert(key) != Seen::Duplicate {
+                    if seen.insert(key)? != Seen::Duplicate {
                         keys.push(key);
                     }
                 }

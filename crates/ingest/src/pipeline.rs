@@ -65,7 +65,10 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
         }
     }
 
-    let seen = SeenEvents::open(&options.dataset.join(META_DIR).join("keys"))?;
+    let seen = SeenEvents::open_with_budget(
+        &options.dataset.join(META_DIR).join("keys"),
+        options.keys_in_memory,
+    )?;
     let run_id = format!(
         "{}-{:08x}",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),

@@ -50,6 +50,10 @@ pub struct IngestOptions {
     /// `dataset` (an S3 dataset, with `dataset` its local working copy). Runs that publish
     /// do not compact: the working copy holds only the run's own data files.
     pub publish: Option<std::sync::Arc<dyn Publisher>>,
+    /// Dedupe keys held in hash tables, all days together, before the largest day's are
+    /// written to scratch files (default 1,048,576, about 32 MiB): what bounds a first ingest's memory
+    /// for keys whatever the trail's size.
+    pub keys_in_memory: usize,
 }
 
 /// Publishes what a run committed to its local dataset elsewhere (S3, with feature `s3`).
@@ -99,6 +103,7 @@ impl IngestOptions {
             delivered_since: None,
             remote: None,
             publish: None,
+            keys_in_memory: crate::dedupe::KEYS_IN_MEMORY,
         }
     }
 }

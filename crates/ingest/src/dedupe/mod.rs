@@ -20,25 +20,45 @@
 //! day, a day's keys are read from the key files ([`key_file`]) the first time a
 //! run meets the day, and the days a checkpoint did not touch are dropped from memory
 //! after it commits. A run's memory for keys is that of the days it works on, not of the
-//! dataset.
+//! dataset; and within those days, at most [`KEYS_IN_MEMORY`] keys stay in hash tables:
+//! past that, the largest day's keys are written out of memory ([`spill`]), so a first
+//! ingest of a trail whose every day is in flight at once holds a bounded table whatever
+//! its size.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::error::Result;
 
 mod key_file;
+mod spill;
 
 pub(crate) use key_file::{Day, KeyLog, for_each_key};
 use key_file::{Section, key_files, read_keys, sections};
+use spill::{Spilled, SpilledKeys};
 
 /// Shards of one day's keys: workers storing events of one day take different locks.
 const SHARDS: usize = 32;
+
+/// Keys held in hash tables, all days together, before the largest day's are written
+/// out of memory (about 32 MiB of tables).
+pub const KEYS_IN_MEMORY: usize = 1 << 20;
+
+/// The keys in memory, against their limit, and where spilled keys go.
+#[derive(Debug)]
+struct Budget {
+    limit: usize,
+    in_memory: AtomicUsize,
+    dir: PathBuf,
+    /// Held by the one caller spilling (others go on storing meanwhile).
+    spilling: Mutex<()>,
+}
 
 /// A key is already a uniform hash: use it as the table hash.
 #[derive(Debug, Default, Clone, Copy)]
@@ -173,6 +193,12 @@ type FileSection = (Arc<Path>, Section);
 #[derive(Debug)]
 pub struct DayKeys {
     shards: Vec<Mutex<Shard>>,
+    /// The keys written out of memory. Storing takes it to read, spilling to write, both
+    /// before any shard: a key is never in neither place.
+    spilled: RwLock<SpilledKeys>,
+    /// Keys in the shards' tables.
+    in_memory: AtomicUsize,
+    budget: Arc<Budget>,
     /// Whether the committed keys were read (held while they are read).
     loaded: Mutex<bool>,
     /// Whether the current checkpoint used the day.
@@ -180,26 +206,60 @@ pub struct DayKeys {
 }
 
 impl DayKeys {
-    fn new() -> DayKeys {
+    fn new(budget: Arc<Budget>) -> DayKeys {
         DayKeys {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            spilled: RwLock::default(),
+            in_memory: AtomicUsize::new(0),
+            budget,
             loaded: Mutex::new(false),
             touched: AtomicBool::new(true),
         }
     }
 
     /// Records `key`; says whether it was new, a duplicate or a conflicting id.
-    pub fn insert(&self, key: EventKey) -> Seen {
-        self.shards[shard_of(key)]
+    pub fn insert(&self, key: EventKey) -> Result<Seen> {
+        let spilled = self.spilled.read().expect("no panics under the lock");
+        let seen = self.shards[shard_of(key)]
             .lock()
             .expect("no panics under the lock")
-            .insert(key)
+            .insert(key, &spilled, &self.budget.dir)?;
+        if seen != Seen::Duplicate {
+            self.count_stored(1);
+        }
+        Ok(seen)
+    }
+
+    fn count_stored(&self, keys: usize) {
+        self.in_memory.fetch_add(keys, Ordering::Relaxed);
+        self.budget.in_memory.fetch_add(keys, Ordering::Relaxed);
+    }
+
+    /// Writes the day's keys in memory out to a run on disk and empties its tables.
+    fn spill(&self) -> Result<()> {
+        let mut spilled = self.spilled.write().expect("no panics under the lock");
+        let mut keys = Vec::with_capacity(self.in_memory.load(Ordering::Relaxed));
+        for shard in &self.shards {
+            let mut shard = shard.lock().expect("no panics under the lock");
+            let Shard { first, more } = std::mem::take(&mut *shard);
+            keys.extend(
+                first
+                    .into_iter()
+                    .map(|(identity, content)| EventKey { identity, content }),
+            );
+            keys.extend(more);
+        }
+        let moved = keys.len();
+        spilled.spill(&spill::spill_dir(&self.budget.dir)?, keys)?;
+        self.in_memory.fetch_sub(moved, Ordering::Relaxed);
+        self.budget.in_memory.fetch_sub(moved, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Records `keys` in order, as [`DayKeys::insert`] one by one would, and writes what
     /// each was into `seen`: each shard is locked once for all its keys of the batch, not
     /// once per key, so workers storing events of one day rarely meet on a lock.
-    pub fn insert_batch(&self, keys: &[EventKey], seen: &mut Vec<Seen>) {
+    pub fn insert_batch(&self, keys: &[EventKey], seen: &mut Vec<Seen>) -> Result<()> {
         seen.clear();
         seen.resize(keys.len(), Seen::New);
         // The keys' positions grouped by shard, in their order within each shard (a key
@@ -218,6 +278,8 @@ impl DayKeys {
             order[next[shard]] = position as u32;
             next[shard] += 1;
         }
+        let spilled = self.spilled.read().expect("no panics under the lock");
+        let mut stored = 0;
         for (shard, lock) in self.shards.iter().enumerate() {
             let positions = &order[starts[shard]..starts[shard + 1]];
             if positions.is_empty() {
@@ -226,68 +288,140 @@ impl DayKeys {
             let mut table = lock.lock().expect("no panics under the lock");
             for &position in positions {
                 let position = position as usize;
-                seen[position] = table.insert(keys[position]);
+                let outcome = table.insert(keys[position], &spilled, &self.budget.dir)?;
+                stored += usize::from(outcome != Seen::Duplicate);
+                seen[position] = outcome;
             }
         }
+        self.count_stored(stored);
+        Ok(())
     }
 
-    /// Reads the day's committed keys, `sections` of key files, unless already read.
-    fn load(&self, sections: &[FileSection]) -> Result<()> {
+    /// Reads the day's committed keys, `sections` of key files, unless already read,
+    /// keeping `seen`'s budget as they come.
+    fn load(&self, seen: &SeenEvents, sections: &[FileSection]) -> Result<()> {
         let mut loaded = self.loaded.lock().expect("no panics under the lock");
         if *loaded {
             return Ok(());
         }
         let keys: u64 = sections.iter().map(|(_, s)| s.keys).sum();
-        // Sized once for all the keys, instead of rehashing as they arrive.
-        let per_shard = usize::try_from(keys).unwrap_or(usize::MAX) / SHARDS;
+        // Sized once for all the keys (as many as the budget allows), instead of
+        // rehashing as they arrive.
+        let per_shard = usize::try_from(keys)
+            .unwrap_or(usize::MAX)
+            .min(self.budget.limit)
+            / SHARDS;
         for shard in &self.shards {
             let mut shard = shard.lock().expect("no panics under the lock");
             shard.first.reserve(per_shard);
         }
         let mut chunk = Vec::new();
-        let mut seen = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut failed = None;
         for (path, section) in sections {
             read_keys(path, section.offset, section.keys, |keys| {
+                if failed.is_some() {
+                    return;
+                }
                 chunk.clear();
                 chunk.extend(keys);
-                self.insert_batch(&chunk, &mut seen);
+                if let Err(e) = self
+                    .insert_batch(&chunk, &mut outcomes)
+                    .and_then(|()| seen.keep_within_budget())
+                {
+                    failed = Some(e);
+                }
             })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
         }
         *loaded = true;
         Ok(())
     }
 
-    /// Number of keys.
+    /// Number of keys, in memory and spilled.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| {
-                let s = s.lock().expect("not poisoned");
-                s.first.len() + s.more.len()
-            })
-            .sum()
+        self.in_memory.load(Ordering::Relaxed) + self.spilled.read().expect("not poisoned").len()
+    }
+}
+
+impl Drop for DayKeys {
+    fn drop(&mut self) {
+        let in_memory = *self.in_memory.get_mut();
+        self.budget
+            .in_memory
+            .fetch_sub(in_memory, Ordering::Relaxed);
     }
 }
 
 /// The dataset's keys, by day: the committed key files' index, and the days in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SeenEvents {
     /// Where each day's committed keys are.
     committed: Mutex<HashMap<Day, Vec<FileSection>>>,
     /// The days read or stored into since the run started (and not dropped).
     days: Mutex<HashMap<Day, Arc<DayKeys>>>,
+    budget: Arc<Budget>,
 }
 
 impl SeenEvents {
     /// The keys of the dataset whose key files are in `dir` (none when it does not
     /// exist): only their index is read here, each day's keys when the day is first used.
+    /// At most [`KEYS_IN_MEMORY`] keys stay in memory; the rest are spilled to unnamed
+    /// files in `dir`.
     pub fn open(dir: &Path) -> Result<SeenEvents> {
-        let seen = SeenEvents::default();
+        SeenEvents::open_with_budget(dir, KEYS_IN_MEMORY)
+    }
+
+    /// [`SeenEvents::open`], with at most `limit` keys in memory.
+    pub fn open_with_budget(dir: &Path, limit: usize) -> Result<SeenEvents> {
+        let seen = SeenEvents::empty(dir, limit);
         for path in key_files(dir)? {
             seen.add_committed(&path)?;
         }
         Ok(seen)
+    }
+
+    fn empty(dir: &Path, limit: usize) -> SeenEvents {
+        SeenEvents {
+            committed: Mutex::default(),
+            days: Mutex::default(),
+            budget: Arc::new(Budget {
+                limit,
+                in_memory: AtomicUsize::new(0),
+                dir: dir.to_path_buf(),
+                spilling: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Spills the largest days' keys while more than the budget's are in memory, down
+    /// to half of it (so spills are few and large). One caller spills at a time; the
+    /// others go on storing.
+    pub fn keep_within_budget(&self) -> Result<()> {
+        let budget = &self.budget;
+        if budget.in_memory.load(Ordering::Relaxed) <= budget.limit {
+            return Ok(());
+        }
+        let Ok(_spilling) = budget.spilling.try_lock() else {
+            return Ok(());
+        };
+        while budget.in_memory.load(Ordering::Relaxed) > budget.limit / 2 {
+            let largest = self
+                .days
+                .lock()
+                .expect("no panics under the lock")
+                .values()
+                .max_by_key(|day| day.in_memory.load(Ordering::Relaxed))
+                .cloned();
+            match largest {
+                Some(day) if day.in_memory.load(Ordering::Relaxed) > 0 => day.spill()?,
+                _ => break,
+            }
+        }
+        Ok(())
     }
 
     /// Adds the key file at `path` (committed) to the index, so that a day dropped from
@@ -312,7 +446,7 @@ impl SeenEvents {
         let keys = {
             let mut days = self.days.lock().expect("no panics under the lock");
             days.entry(day)
-                .or_insert_with(|| Arc::new(DayKeys::new()))
+                .or_insert_with(|| Arc::new(DayKeys::new(self.budget.clone())))
                 .clone()
         };
         keys.touched.store(true, Ordering::Relaxed);
@@ -324,7 +458,7 @@ impl SeenEvents {
                 .get(&day)
                 .cloned()
                 .unwrap_or_default();
-            keys.load(&sections)?;
+            keys.load(self, &sections)?;
         }
         Ok(keys)
     }
@@ -332,7 +466,9 @@ impl SeenEvents {
     /// Records `key` of an event of `day` ([`SeenEvents::day`], then [`DayKeys::insert`]).
     #[cfg(test)]
     pub fn insert(&self, day: Day, key: EventKey) -> Result<Seen> {
-        Ok(self.day(day)?.insert(key))
+        let seen = self.day(day)?.insert(key)?;
+        self.keep_within_budget()?;
+        Ok(seen)
     }
 
     /// Drops from memory the days no one used since the last call: called between
@@ -354,21 +490,35 @@ impl SeenEvents {
 }
 
 impl Shard {
-    /// Records `key` in this shard ([`DayKeys::insert`]).
-    fn insert(&mut self, key: EventKey) -> Seen {
-        match self.first.entry(key.identity) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(key.content);
-                Seen::New
-            }
-            std::collections::hash_map::Entry::Occupied(first) => {
-                if *first.get() == key.content || !self.more.insert(key) {
+    /// Records `key` in this shard ([`DayKeys::insert`]): a key is a duplicate when it is
+    /// in the table or among the day's `spilled` keys, a conflicting id when only its
+    /// identity is in either.
+    fn insert(&mut self, key: EventKey, spilled: &SpilledKeys, dir: &Path) -> Result<Seen> {
+        use std::collections::hash_map::Entry;
+        Ok(match self.first.entry(key.identity) {
+            Entry::Vacant(slot) => match spilled.lookup(dir, key)? {
+                Spilled::Absent => {
+                    slot.insert(key.content);
+                    Seen::New
+                }
+                Spilled::Same => Seen::Duplicate,
+                Spilled::OtherText => {
+                    slot.insert(key.content);
+                    Seen::ConflictingId
+                }
+            },
+            Entry::Occupied(first) => {
+                if *first.get() == key.content
+                    || self.more.contains(&key)
+                    || spilled.lookup(dir, key)? == Spilled::Same
+                {
                     Seen::Duplicate
                 } else {
+                    self.more.insert(key);
                     Seen::ConflictingId
                 }
             }
-        }
+        })
     }
 }
 
@@ -394,6 +544,16 @@ mod tests {
         EventKey::new(id, recipient, file, index, 0)
     }
 
+    /// A day's keys with no limit on memory.
+    fn day_keys() -> DayKeys {
+        DayKeys::new(Arc::new(Budget {
+            limit: usize::MAX,
+            in_memory: AtomicUsize::new(0),
+            dir: std::env::temp_dir(),
+            spilling: Mutex::new(()),
+        }))
+    }
+
     #[test]
     fn keys_distinguish_accounts_and_places() {
         let a = key(Some("e1"), Some("111"), "f", 0);
@@ -405,7 +565,7 @@ mod tests {
 
     #[test]
     fn only_the_same_record_is_a_duplicate() {
-        let seen = DayKeys::new();
+        let seen = day_keys();
         assert_eq!(
             content("{\n  \"a\": [1, \"x y\\\" \"]\n}"),
             content(r#"{"a":[1,"x y\" "]}"#)
@@ -414,11 +574,12 @@ mod tests {
         assert_ne!(content(r#"{"a":"x y"}"#), content(r#"{"a":"xy"}"#));
         assert_ne!(content(r#"{"a":1}"#), content(r#"{"a":"1"}"#));
         let record = |text: &str| EventKey::new(Some("1"), None, "f", 0, content(text));
-        assert_eq!(seen.insert(record(r#"{"a":1}"#)), Seen::New);
-        assert_eq!(seen.insert(record(r#"{ "a" : 1 }"#)), Seen::Duplicate);
-        assert_eq!(seen.insert(record(r#"{"a":2}"#)), Seen::ConflictingId);
-        assert_eq!(seen.insert(record(r#"{"a":3}"#)), Seen::ConflictingId);
-        assert_eq!(seen.insert(record(r#"{"a":2}"#)), Seen::Duplicate);
+        let insert = |text: &str| seen.insert(record(text)).unwrap();
+        assert_eq!(insert(r#"{"a":1}"#), Seen::New);
+        assert_eq!(insert(r#"{ "a" : 1 }"#), Seen::Duplicate);
+        assert_eq!(insert(r#"{"a":2}"#), Seen::ConflictingId);
+        assert_eq!(insert(r#"{"a":3}"#), Seen::ConflictingId);
+        assert_eq!(insert(r#"{"a":2}"#), Seen::Duplicate);
         assert_eq!(seen.len(), 3);
     }
 
@@ -434,13 +595,16 @@ mod tests {
                 keys.push(EventKey { identity, content });
             }
         }
-        let one_by_one = DayKeys::new();
-        let expected: Vec<Seen> = keys.iter().map(|&k| one_by_one.insert(k)).collect();
-        let batched = DayKeys::new();
+        let one_by_one = day_keys();
+        let expected: Vec<Seen> = keys
+            .iter()
+            .map(|&k| one_by_one.insert(k).unwrap())
+            .collect();
+        let batched = day_keys();
         let mut seen = Vec::new();
-        batched.insert_batch(&keys[..250], &mut seen);
+        batched.insert_batch(&keys[..250], &mut seen).unwrap();
         let mut all = seen.clone();
-        batched.insert_batch(&keys[250..], &mut seen);
+        batched.insert_batch(&keys[250..], &mut seen).unwrap();
         all.extend_from_slice(&seen);
         assert_eq!(all, expected);
         assert!(all.contains(&Seen::New));
@@ -452,7 +616,7 @@ mod tests {
     #[test]
     fn days_round_trip_through_key_files_and_are_read_only_when_used() {
         let tmp = tempfile::tempdir().unwrap();
-        let seen = SeenEvents::default();
+        let seen = SeenEvents::empty(tmp.path(), usize::MAX);
         let path = tmp.path().join("run.keys");
         let mut log = KeyLog::create(&path).unwrap();
         let day_of = |i: u64| (!i.is_multiple_of(3)).then_some(i32::try_from(i % 3).unwrap());
@@ -496,5 +660,68 @@ mod tests {
                 .unwrap(),
             Seen::Duplicate
         );
+    }
+
+    #[test]
+    fn keys_spilled_out_of_memory_decide_as_keys_in_memory_do() {
+        // Three days of keys with copies and conflicting texts, stored with no limit and
+        // with a limit of 100 keys in memory, then read back from key files the same way.
+        let tmp = tempfile::tempdir().unwrap();
+        let keys: Vec<(Day, EventKey)> = (0..3u64)
+            .flat_map(|round| (0..2000u64).map(move |i| (round, i)))
+            .map(|(round, i)| {
+                let content = if i % 11 == 0 { round } else { 0 };
+                let id = (i * 7919) % 2000;
+                let day = Some(i32::try_from(id % 3).unwrap());
+                (
+                    day,
+                    EventKey::new(Some(&id.to_string()), None, "", 0, content),
+                )
+            })
+            .collect();
+        let unlimited = SeenEvents::empty(tmp.path(), usize::MAX);
+        let expected: Vec<Seen> = keys
+            .iter()
+            .map(|&(day, key)| unlimited.insert(day, key).unwrap())
+            .collect();
+        let limited = SeenEvents::open_with_budget(tmp.path(), 100).unwrap();
+        let path = tmp.path().join("run.keys");
+        let mut log = KeyLog::create(&path).unwrap();
+        let mut got = Vec::new();
+        for &(day, key) in &keys {
+            let seen = limited.insert(day, key).unwrap();
+            if seen != Seen::Duplicate {
+                log.push(day, key).unwrap();
+            }
+            got.push(seen);
+            assert!(limited.budget.in_memory.load(Ordering::Relaxed) <= 101);
+        }
+        assert_eq!(got, expected);
+        assert!(got.contains(&Seen::ConflictingId) && got.contains(&Seen::Duplicate));
+        assert_eq!(limited.len(), unlimited.len());
+        let spilled: usize = limited
+            .days
+            .lock()
+            .unwrap()
+            .values()
+            .map(|d| d.spilled.read().unwrap().len())
+            .sum();
+        assert!(spilled > limited.len() / 2, "{spilled} spilled");
+        log.finish().unwrap();
+
+        // Committed keys read back under the limit: everything is a duplicate now.
+        let again = SeenEvents::open_with_budget(tmp.path(), 100).unwrap();
+        for &(day, key) in &keys {
+            assert_eq!(again.insert(day, key).unwrap(), Seen::Duplicate);
+        }
+        let other_text = EventKey::new(Some("5"), None, "", 0, 99);
+        assert_eq!(
+            again.insert(Some(2), other_text).unwrap(),
+            Seen::ConflictingId
+        );
+        // Dropping the days gives their memory back to the budget.
+        again.drop_unused_days();
+        assert_eq!(again.drop_unused_days(), 0);
+        assert_eq!(again.budget.in_memory.load(Ordering::Relaxed), 0);
     }
 }

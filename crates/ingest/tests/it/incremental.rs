@@ -194,3 +194,47 @@ fn a_day_dropped_from_memory_between_checkpoints_still_finds_its_duplicates() {
     );
     assert_eq!(exported(&dataset).len(), 8);
 }
+
+#[test]
+fn keys_spilled_out_of_memory_still_find_every_duplicate() {
+    // Every event twice, in files of different names, read by 4 workers that may hold
+    // 50 keys in memory: the rest are spilled, and every copy must still be found.
+    let tmp = tempfile::tempdir().unwrap();
+    let trail = tmp.path().join("trail");
+    let generated = small_trail(&tmp.path().join("generated"), 256 << 10);
+    copy_dir(&generated, &trail.join("a"));
+    copy_dir(&generated, &trail.join("b"));
+    let run = |dataset: &std::path::Path, keys_in_memory: usize, reread: bool| {
+        let mut options = IngestOptions::new(vec![trail.clone()], dataset.to_path_buf());
+        options.threads = 4;
+        options.keys_in_memory = keys_in_memory;
+        options.checkpoint_bytes = 64 << 10;
+        options.reread = reread;
+        ingest(&options, &Silent).unwrap()
+    };
+    let unlimited = run(&tmp.path().join("unlimited"), usize::MAX, false);
+    let spilled = run(&tmp.path().join("spilled"), 50, false);
+    assert!(unlimited.records.duplicate > 0);
+    assert_eq!(
+        unlimited.records.written + unlimited.records.duplicate,
+        unlimited.records.seen
+    );
+    assert_eq!(
+        (spilled.records.written, spilled.records.duplicate),
+        (unlimited.records.written, unlimited.records.duplicate),
+    );
+    assert_eq!(
+        spilled.records.written, spilled.records.duplicate,
+        "each event was stored once"
+    );
+    assert_eq!(
+        exported(&tmp.path().join("spilled")).len() as u64,
+        spilled.records.written
+    );
+    // Read again, the committed keys come back through the same budget.
+    let again = run(&tmp.path().join("spilled"), 50, true);
+    assert_eq!(
+        (again.records.written, again.records.duplicate),
+        (0, spilled.records.seen)
+    );
+}
