@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -18,7 +19,8 @@ pub struct InputFile {
     /// Where it is.
     pub path: PathBuf,
     /// Its stable name: from `AWSLogs/` on when the path has it, else relative to the input.
-    pub source: String,
+    /// Shared with the file's report: one copy per file, however long the run.
+    pub source: Arc<str>,
     /// Size in bytes on disk (0 when it cannot be read).
     pub size: u64,
     /// Modification time, nanoseconds since the epoch (when the file system says).
@@ -246,7 +248,7 @@ fn add_file(
             }
             found.files.push(InputFile {
                 path: path.to_path_buf(),
-                source,
+                source: source.into(),
                 size: meta.map_or(0, fs::Metadata::len),
                 modified: meta.and_then(modified_nanos),
             });
@@ -340,7 +342,7 @@ mod tests {
         fs::create_dir_all(&digest).unwrap();
         fs::write(digest.join("d.json.gz"), b"x").unwrap();
         let found = discover(&[tmp.path().join("sync")], None).unwrap();
-        let names: Vec<_> = found.files.iter().map(|f| f.source.as_str()).collect();
+        let names: Vec<_> = found.files.iter().map(|f| &*f.source).collect();
         assert_eq!(
             names,
             [

@@ -51,16 +51,18 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     let mut to_read = Vec::new();
     let mut still_bad = Vec::new();
     for file in discovery.files {
-        let read_before = manifest.inputs.get(&file.source).is_some_and(|r| {
+        let read_before = manifest.inputs.get(&*file.source).is_some_and(|r| {
             r.size == file.size && (r.modified.is_none() || r.modified == file.modified)
         });
         let failed_before = manifest
             .failed_inputs
-            .get(&file.source)
+            .get(&*file.source)
             .filter(|f| f.unchanged(file.size, file.modified));
         match (options.reread, read_before, failed_before) {
             (false, true, _) => files.unchanged += 1,
-            (false, false, Some(failed)) => still_bad.push((file.source, failed.clone())),
+            (false, false, Some(failed)) => {
+                still_bad.push((file.source.to_string(), failed.clone()))
+            }
             _ => to_read.push(file),
         }
     }
@@ -277,7 +279,7 @@ fn run_chunk(
             if report.failed {
                 totals.files_failed += 1;
                 failed.push((
-                    report.source.clone(),
+                    report.source.to_string(),
                     FailedInput {
                         size: report.bytes,
                         modified,
@@ -287,7 +289,7 @@ fn run_chunk(
                 ));
             } else {
                 inputs.push((
-                    report.source.clone(),
+                    report.source.to_string(),
                     InputRecord {
                         size: report.bytes,
                         modified,

@@ -2,6 +2,7 @@
 //! input problems it found, and the observer that hears about progress.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -150,8 +151,9 @@ impl Observer for Silent {}
 /// What one file yielded.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileReport {
-    /// Source name.
-    pub source: String,
+    /// Source name (its discovery's, shared: a long run holds one copy per file).
+    #[serde(serialize_with = "serialize_str")]
+    pub source: Arc<str>,
     /// Bytes on disk.
     pub bytes: u64,
     /// Modification time when discovered (nanoseconds since the epoch).
@@ -268,4 +270,12 @@ impl IngestSummary {
     pub fn is_clean(&self) -> bool {
         self.issues_total == 0
     }
+}
+
+/// Serializes a shared string as a string (serde's `rc` feature is not on).
+fn serialize_str<S: serde::Serializer>(
+    text: &Arc<str>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(text)
 }

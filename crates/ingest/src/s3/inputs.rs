@@ -65,7 +65,7 @@ impl RemoteInputs for S3Inputs {
                         found.files.push(InputFile {
                             // Which store: the prefix's index, then the key.
                             path: format!("{store_index}/{key}").into(),
-                            source,
+                            source: source.into(),
                             size,
                             modified,
                         });

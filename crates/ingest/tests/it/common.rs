@@ -122,7 +122,7 @@ pub fn expected(inputs: &[PathBuf]) -> (BTreeMap<(String, i64), Value>, u64) {
     for file in &found.files {
         for (index, item) in read_items(&file.path).into_iter().enumerate() {
             if is_record(&item) {
-                records.insert((file.source.clone(), index as i64), item);
+                records.insert((file.source.to_string(), index as i64), item);
             } else {
                 not_records += 1;
             }
