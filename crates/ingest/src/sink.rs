@@ -78,7 +78,10 @@ pub struct WriterOptions {
     /// Memory a worker's Parquet encoders may hold in unfinished row groups, all open
     /// partitions together; past it, the largest row group is written out early. Without
     /// it a worker holds up to `max_open_partitions` full row groups, and peak memory grew
-    /// with the trail (measured: 556 MiB at 1 GiB of JSON, 1079 MiB at 10 GiB).
+    /// with the trail (measured: 556 MiB at 1 GiB of JSON, 1079 MiB at 10 GiB). What the
+    /// encoders really hold is about 1.6 times what they account for (heaptrack, 30 GiB
+    /// trail: ~210 MB for 2 workers at 64 MiB each; zstd contexts, page
+    /// buffers), so this is set lower than the memory it aims at.
     pub max_buffered_bytes: usize,
 }
 
@@ -93,7 +96,10 @@ impl Default for WriterOptions {
             row_group_rows: 128 * 1024,
             target_file_bytes: 256 << 20,
             max_open_partitions: 8,
-            max_buffered_bytes: 64 << 20,
+            // 32 MiB, not 64: the same time and data size, 6 more row groups of 70 on the
+            // 10 GiB trail, and a peak RSS 90-100 MiB lower at 2 threads (1 GiB: 370 -> 269
+            // MiB; 10 GiB: 470 -> 383; 30 GiB: 679 -> 547; benches/RESULTS.md, session 14).
+            max_buffered_bytes: 32 << 20,
         }
     }
 }
