@@ -185,6 +185,29 @@ struct Shard {
     more: HashSet<EventKey>,
 }
 
+/// A day's keys out of its shards: the tables of a spill in progress (searched as they
+/// are until its run is installed) and the spilled keys.
+#[derive(Debug, Default)]
+struct SpillState {
+    /// Empty, or the day's shards' tables as a spill took them (by shard).
+    frozen: Vec<Shard>,
+    keys: SpilledKeys,
+}
+
+impl SpillState {
+    /// What the keys out of the shards say of `key`.
+    fn lookup(&self, dir: &Path, key: EventKey) -> Result<Spilled> {
+        let frozen = self
+            .frozen
+            .get(shard_of(key))
+            .map_or(Spilled::Absent, |shard| shard.lookup(key));
+        if frozen == Spilled::Same {
+            return Ok(frozen);
+        }
+        Ok(frozen.and(self.keys.lookup(dir, key)?))
+    }
+}
+
 /// One day's keys in a committed key file.
 type FileSection = (Arc<Path>, Section);
 
@@ -193,9 +216,10 @@ type FileSection = (Arc<Path>, Section);
 #[derive(Debug)]
 pub struct DayKeys {
     shards: Vec<Mutex<Shard>>,
-    /// The keys written out of memory. Storing takes it to read, spilling to write, both
-    /// before any shard: a key is never in neither place.
-    spilled: RwLock<SpilledKeys>,
+    /// The keys moved out of the shards: storing takes it to read, a spill to write (for
+    /// an instant at its start and end), both before any shard, so a key is always in a
+    /// shard, the tables being spilled, or a run.
+    spilled: RwLock<SpillState>,
     /// Keys in the shards' tables.
     in_memory: AtomicUsize,
     budget: Arc<Budget>,
@@ -236,24 +260,54 @@ impl DayKeys {
     }
 
     /// Writes the day's keys in memory out to a run on disk and empties its tables.
+    /// Storers of the day wait only while the tables are moved aside and while the run is
+    /// put in place, not while it is sorted and written. One spill at a time (the
+    /// budget's `spilling` lock).
     fn spill(&self) -> Result<()> {
-        let mut spilled = self.spilled.write().expect("no panics under the lock");
-        let mut keys = Vec::with_capacity(self.in_memory.load(Ordering::Relaxed));
-        for shard in &self.shards {
-            let mut shard = shard.lock().expect("no panics under the lock");
-            let Shard { first, more } = std::mem::take(&mut *shard);
-            keys.extend(
-                first
-                    .into_iter()
-                    .map(|(identity, content)| EventKey { identity, content }),
-            );
-            keys.extend(more);
+        self.freeze();
+        let prepared = self.prepare_spill()?;
+        self.install_spill(prepared);
+        Ok(())
+    }
+
+    /// A spill's first instant: the shards' tables are moved aside, where storers still
+    /// search them, and the shards start empty.
+    fn freeze(&self) {
+        let mut state = self.spilled.write().expect("no panics under the lock");
+        state.frozen = self
+            .shards
+            .iter()
+            .map(|shard| std::mem::take(&mut *shard.lock().expect("no panics under the lock")))
+            .collect();
+    }
+
+    /// The run of the tables moved aside, written while storers go on.
+    fn prepare_spill(&self) -> Result<Option<spill::Prepared>> {
+        let state = self.spilled.read().expect("no panics under the lock");
+        let keys: Vec<EventKey> = state.frozen.iter().flat_map(Shard::keys).collect();
+        if keys.is_empty() {
+            return Ok(None);
         }
-        let moved = keys.len();
-        spilled.spill(&spill::spill_dir(&self.budget.dir)?, keys)?;
+        Ok(Some(
+            state
+                .keys
+                .prepare(&spill::spill_dir(&self.budget.dir)?, keys)?,
+        ))
+    }
+
+    /// A spill's last instant: the run replaces the tables moved aside.
+    fn install_spill(&self, prepared: Option<spill::Prepared>) {
+        let frozen = {
+            let mut state = self.spilled.write().expect("no panics under the lock");
+            if let Some(prepared) = prepared {
+                state.keys.install(prepared);
+            }
+            std::mem::take(&mut state.frozen)
+        };
+        let moved: usize = frozen.iter().map(Shard::len).sum();
+        drop(frozen);
         self.in_memory.fetch_sub(moved, Ordering::Relaxed);
         self.budget.in_memory.fetch_sub(moved, Ordering::Relaxed);
-        Ok(())
     }
 
     /// Records `keys` in order, as [`DayKeys::insert`] one by one would, and writes what
@@ -343,7 +397,8 @@ impl DayKeys {
     /// Number of keys, in memory and spilled.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.in_memory.load(Ordering::Relaxed) + self.spilled.read().expect("not poisoned").len()
+        self.in_memory.load(Ordering::Relaxed)
+            + self.spilled.read().expect("not poisoned").keys.len()
     }
 }
 
@@ -493,7 +548,7 @@ impl Shard {
     /// Records `key` in this shard ([`DayKeys::insert`]): a key is a duplicate when it is
     /// in the table or among the day's `spilled` keys, a conflicting id when only its
     /// identity is in either.
-    fn insert(&mut self, key: EventKey, spilled: &SpilledKeys, dir: &Path) -> Result<Seen> {
+    fn insert(&mut self, key: EventKey, spilled: &SpillState, dir: &Path) -> Result<Seen> {
         use std::collections::hash_map::Entry;
         Ok(match self.first.entry(key.identity) {
             Entry::Vacant(slot) => match spilled.lookup(dir, key)? {
@@ -519,6 +574,30 @@ impl Shard {
                 }
             }
         })
+    }
+}
+
+impl Shard {
+    /// What this table says of `key` (as [`SpilledKeys::lookup`] does of runs).
+    fn lookup(&self, key: EventKey) -> Spilled {
+        match self.first.get(&key.identity) {
+            None => Spilled::Absent,
+            Some(&content) if content == key.content => Spilled::Same,
+            Some(_) if self.more.contains(&key) => Spilled::Same,
+            Some(_) => Spilled::OtherText,
+        }
+    }
+
+    /// Every key of the table.
+    fn keys(&self) -> impl Iterator<Item = EventKey> + '_ {
+        self.first
+            .iter()
+            .map(|(&identity, &content)| EventKey { identity, content })
+            .chain(self.more.iter().copied())
+    }
+
+    fn len(&self) -> usize {
+        self.first.len() + self.more.len()
     }
 }
 
@@ -704,7 +783,7 @@ mod tests {
             .lock()
             .unwrap()
             .values()
-            .map(|d| d.spilled.read().unwrap().len())
+            .map(|d| d.spilled.read().unwrap().keys.len())
             .sum();
         assert!(spilled > limited.len() / 2, "{spilled} spilled");
         log.finish().unwrap();
@@ -723,5 +802,78 @@ mod tests {
         again.drop_unused_days();
         assert_eq!(again.drop_unused_days(), 0);
         assert_eq!(again.budget.in_memory.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn storers_find_the_keys_of_a_spill_in_progress() {
+        let tmp = tempfile::tempdir().unwrap();
+        let seen = SeenEvents::empty(tmp.path(), usize::MAX);
+        let day = seen.day(Some(1)).unwrap();
+        let key = |i: u64, content: u64| EventKey::new(Some(&i.to_string()), None, "", 0, content);
+        for i in 0..100 {
+            assert_eq!(day.insert(key(i, 0)).unwrap(), Seen::New);
+        }
+        day.freeze();
+        // Between the tables moved aside and the run put in place, from every side.
+        assert_eq!(day.insert(key(5, 0)).unwrap(), Seen::Duplicate);
+        assert_eq!(day.insert(key(6, 1)).unwrap(), Seen::ConflictingId);
+        assert_eq!(day.insert(key(6, 1)).unwrap(), Seen::Duplicate);
+        let prepared = day.prepare_spill().unwrap();
+        assert_eq!(day.insert(key(7, 0)).unwrap(), Seen::Duplicate);
+        assert_eq!(day.insert(key(100, 0)).unwrap(), Seen::New);
+        day.install_spill(prepared);
+        assert_eq!(day.spilled.read().unwrap().keys.len(), 100);
+        assert_eq!(day.in_memory.load(Ordering::Relaxed), 2);
+        assert_eq!(seen.budget.in_memory.load(Ordering::Relaxed), 2);
+        for (i, content, expected) in [
+            (5, 0, Seen::Duplicate),
+            (6, 1, Seen::Duplicate),
+            (6, 2, Seen::ConflictingId),
+            (100, 0, Seen::Duplicate),
+            (101, 0, Seen::New),
+        ] {
+            assert_eq!(day.insert(key(i, content)).unwrap(), expected, "{i}");
+        }
+    }
+
+    #[test]
+    fn workers_storing_one_day_while_it_spills_store_each_key_once() {
+        // Four threads store the same 20,000 keys of one day in batches, with 500 keys
+        // allowed in memory: spills run while the others store.
+        let tmp = tempfile::tempdir().unwrap();
+        let seen = SeenEvents::open_with_budget(tmp.path(), 500).unwrap();
+        let keys: Vec<EventKey> = (0..20_000u64)
+            .map(|i| EventKey::new(Some(&i.to_string()), None, "", 0, 0))
+            .collect();
+        let new: usize = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|worker| {
+                    let (seen, keys) = (&seen, &keys);
+                    scope.spawn(move || {
+                        let day = seen.day(Some(3)).unwrap();
+                        let mut outcomes = Vec::new();
+                        let mut new = 0;
+                        // Each worker in its own order, so copies meet at every stage.
+                        for batch in keys
+                            .chunks(97)
+                            .cycle()
+                            .skip(worker * 50)
+                            .take(keys.len().div_ceil(97))
+                        {
+                            day.insert_batch(batch, &mut outcomes).unwrap();
+                            new += outcomes.iter().filter(|&&o| o == Seen::New).count();
+                            assert!(!outcomes.contains(&Seen::ConflictingId));
+                            seen.keep_within_budget().unwrap();
+                        }
+                        new
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).sum()
+        });
+        assert_eq!(new, keys.len());
+        assert_eq!(seen.len(), keys.len());
+        let day = seen.day(Some(3)).unwrap();
+        assert!(day.spilled.read().unwrap().keys.len() > 10_000);
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! When the keys in memory pass the budget ([`super::SeenEvents`]), the largest day's
 //! table is sorted and written to an unnamed scratch file (a *run*; the file vanishes when
-//! closed, even after `kill -9`). What stays in memory per spilled key is the filter's 10
+//! closed, even after `kill -9`). The day's storers do not wait for it: its tables are
+//! moved aside (still searched) in an instant, the run is written beside them
+//! ([`SpilledKeys::prepare`]), and installed in another instant ([`SpilledKeys::install`]). What stays in memory per spilled key is the filter's 10
 //! bits and 1/256 of an identity (the run's fences). A record whose identity the filter may
 //! hold (every stored one, and about 1% of new ones) is looked up in the runs, one 4 KiB
 //! read each; exactness never rests on the filter. A day keeps at most [`MAX_RUNS`] runs:
@@ -14,6 +16,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::EventKey;
 use crate::error::{Error, Result};
@@ -28,10 +32,12 @@ pub(crate) const MAX_RUNS: usize = 4;
 const BITS_PER_KEY: usize = 10;
 
 /// A split-block Bloom filter (as Parquet's): a key sets one bit in each of the 8 words
-/// of one 256-bit block, so a probe touches one cache line.
+/// of one 256-bit block, so a probe touches one cache line. Its words are atomic so that
+/// the spiller adds a run's keys while storers probe it (a bit set early is only a
+/// false positive until the run is installed).
 #[derive(Debug, Default)]
 struct BloomFilter {
-    blocks: Vec<[u32; 8]>,
+    blocks: Vec<[AtomicU32; 8]>,
 }
 
 const SALT: [u32; 8] = [
@@ -49,7 +55,9 @@ impl BloomFilter {
     /// A filter for `keys` keys.
     fn with_capacity(keys: usize) -> BloomFilter {
         BloomFilter {
-            blocks: vec![[0; 8]; (keys * BITS_PER_KEY).div_ceil(256).max(1)],
+            blocks: (0..(keys * BITS_PER_KEY).div_ceil(256).max(1))
+                .map(|_| Default::default())
+                .collect(),
         }
     }
 
@@ -67,10 +75,10 @@ impl BloomFilter {
         )
     }
 
-    fn insert(&mut self, hash: u64) {
+    fn insert(&self, hash: u64) {
         let (block, masks) = self.locate(hash);
-        for (word, mask) in self.blocks[block].iter_mut().zip(masks) {
-            *word |= mask;
+        for (word, mask) in self.blocks[block].iter().zip(masks) {
+            word.fetch_or(mask, Ordering::Relaxed);
         }
     }
 
@@ -82,7 +90,7 @@ impl BloomFilter {
         self.blocks[block]
             .iter()
             .zip(masks)
-            .all(|(word, mask)| word & mask != 0)
+            .all(|(word, mask)| word.load(Ordering::Relaxed) & mask != 0)
     }
 }
 
@@ -193,8 +201,16 @@ pub(crate) enum Spilled {
 /// The keys a day wrote out of memory.
 #[derive(Debug, Default)]
 pub(crate) struct SpilledKeys {
-    runs: Vec<Run>,
-    filter: BloomFilter,
+    runs: Vec<Arc<Run>>,
+    filter: Arc<BloomFilter>,
+    keys: usize,
+}
+
+/// A spill in progress: the runs and filter that [`SpilledKeys::install`] puts in place.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    runs: Vec<Arc<Run>>,
+    filter: Arc<BloomFilter>,
     keys: usize,
 }
 
@@ -220,11 +236,11 @@ impl SpilledKeys {
         let mut found = Spilled::Absent;
         for run in &self.runs {
             run.find(dir, key.identity, |content| {
-                if content == key.content {
-                    found = Spilled::Same;
-                } else if found == Spilled::Absent {
-                    found = Spilled::OtherText;
-                }
+                found = found.and(if content == key.content {
+                    Spilled::Same
+                } else {
+                    Spilled::OtherText
+                });
             })?;
             if found == Spilled::Same {
                 break;
@@ -233,36 +249,69 @@ impl SpilledKeys {
         Ok(found)
     }
 
-    /// Writes `keys` out as a new run (`keys` is sorted here), merging the two smallest
-    /// runs when there would be more than [`MAX_RUNS`].
-    pub(crate) fn spill(&mut self, dir: &Path, mut keys: Vec<EventKey>) -> Result<()> {
-        if keys.is_empty() {
-            return Ok(());
-        }
+    /// Writes `keys` out as a new run beside these (which storers go on reading: only one
+    /// spill of a day is in progress at a time), merging the two smallest runs when there
+    /// would be more than [`MAX_RUNS`]; the filter takes the new identities in place, or
+    /// is rebuilt larger when full.
+    pub(crate) fn prepare(&self, dir: &Path, mut keys: Vec<EventKey>) -> Result<Prepared> {
         keys.sort_unstable_by_key(|key| (key.identity, key.content));
-        let added = keys.len();
-        if self.keys + added > self.filter.capacity() {
+        let total = self.keys + keys.len();
+        let filter = if total <= self.filter.capacity() {
+            for key in &keys {
+                self.filter.insert(key.identity);
+            }
+            self.filter.clone()
+        } else {
             // Rebuilt half again larger than it must be, so rebuilds are rare.
-            let mut filter = BloomFilter::with_capacity((self.keys + added) * 3 / 2);
+            let filter = BloomFilter::with_capacity(total * 3 / 2);
             for run in &self.runs {
                 for key in run.keys(dir) {
                     filter.insert(key?.identity);
                 }
             }
-            self.filter = filter;
+            for key in &keys {
+                filter.insert(key.identity);
+            }
+            Arc::new(filter)
+        };
+        let mut runs = self.runs.clone();
+        runs.push(Arc::new(Run::write(dir, keys)?));
+        if runs.len() > MAX_RUNS {
+            runs.sort_by_key(|run| std::cmp::Reverse(run.keys));
+            let smallest = runs.pop().expect("more than MAX_RUNS runs");
+            let next = runs.pop().expect("more than MAX_RUNS runs");
+            runs.push(Arc::new(merge(dir, &smallest, &next)?));
         }
-        for key in &keys {
-            self.filter.insert(key.identity);
-        }
-        self.runs.push(Run::write(dir, keys)?);
-        self.keys += added;
-        if self.runs.len() > MAX_RUNS {
-            self.runs.sort_by_key(|run| std::cmp::Reverse(run.keys));
-            let smallest = self.runs.pop().expect("more than MAX_RUNS runs");
-            let next = self.runs.pop().expect("more than MAX_RUNS runs");
-            self.runs.push(merge(dir, &smallest, &next)?);
-        }
+        Ok(Prepared {
+            runs,
+            filter,
+            keys: total,
+        })
+    }
+
+    /// Puts a prepared spill in place.
+    pub(crate) fn install(&mut self, prepared: Prepared) {
+        let Prepared { runs, filter, keys } = prepared;
+        (self.runs, self.filter, self.keys) = (runs, filter, keys);
+    }
+
+    /// [`SpilledKeys::prepare`] then [`SpilledKeys::install`].
+    #[cfg(test)]
+    pub(crate) fn spill(&mut self, dir: &Path, keys: Vec<EventKey>) -> Result<()> {
+        let prepared = self.prepare(dir, keys)?;
+        self.install(prepared);
         Ok(())
+    }
+}
+
+impl Spilled {
+    /// What two places together say of a key.
+    pub(crate) fn and(self, other: Spilled) -> Spilled {
+        match (self, other) {
+            (Spilled::Same, _) | (_, Spilled::Same) => Spilled::Same,
+            (Spilled::OtherText, _) | (_, Spilled::OtherText) => Spilled::OtherText,
+            _ => Spilled::Absent,
+        }
     }
 }
 
@@ -320,7 +369,7 @@ mod tests {
 
     #[test]
     fn the_filter_holds_what_it_was_given_and_rarely_more() {
-        let mut filter = BloomFilter::with_capacity(100_000);
+        let filter = BloomFilter::with_capacity(100_000);
         let hash = |i: u64| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes());
         for i in 0..100_000 {
             filter.insert(hash(i));
