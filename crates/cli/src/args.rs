@@ -132,6 +132,11 @@ pub struct IngestArgs {
     /// at least this many (0: never; `trailscope compact` merges any partition).
     #[arg(long, default_value_t = 5, value_name = "FILES")]
     pub compact_at: usize,
+    /// Dedupe keys held in memory, all days together (16 bytes each in hash tables);
+    /// past it, the largest day's keys go to sorted scratch files beside the dataset and
+    /// 10 bits a key stay in memory. Deduplication stays exact either way.
+    #[arg(long, default_value_t = 1 << 20, value_name = "KEYS")]
+    pub dedupe_keys: usize,
     /// Read only the files of shard K of N (1 <= K <= N), for ingest split across
     /// machines: files are assigned by account, region and delivery day from their S3
     /// path, so that every copy of an event falls in one shard. Each shard writes its own
@@ -264,6 +269,10 @@ impl IngestArgs {
             bail!("--compact-at must be 0 (never) or at least 2");
         }
         options.compact_at_files = self.compact_at;
+        if self.dedupe_keys < 64 {
+            bail!("--dedupe-keys must be at least 64");
+        }
+        options.keys_in_memory = self.dedupe_keys;
         options.shard = self
             .shard
             .as_deref()

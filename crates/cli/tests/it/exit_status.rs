@@ -111,6 +111,9 @@ fn usage_errors_exit_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 1 and 4096"));
+    let out = run(&["ingest", "x", "--out", "y", "--dedupe-keys", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dedupe-keys must be at least 64"));
 }
 
 #[test]
