@@ -60,6 +60,17 @@ struct Budget {
     spilling: Mutex<()>,
 }
 
+impl Budget {
+    fn new(dir: &Path, limit: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit,
+            in_memory: AtomicUsize::new(0),
+            dir: dir.to_path_buf(),
+            spilling: Mutex::new(()),
+        })
+    }
+}
+
 /// A key is already a uniform hash: use it as the table hash.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyHasher(u64);
@@ -282,25 +293,21 @@ impl DayKeys {
     }
 
     /// The run of the tables moved aside, written while storers go on.
-    fn prepare_spill(&self) -> Result<Option<spill::Prepared>> {
+    fn prepare_spill(&self) -> Result<Option<SpilledKeys>> {
         let state = self.spilled.read().expect("no panics under the lock");
         let keys: Vec<EventKey> = state.frozen.iter().flat_map(Shard::keys).collect();
         if keys.is_empty() {
             return Ok(None);
         }
-        Ok(Some(
-            state
-                .keys
-                .prepare(&spill::spill_dir(&self.budget.dir)?, keys)?,
-        ))
+        Ok(Some(state.keys.prepare(&self.budget.dir, keys)?))
     }
 
     /// A spill's last instant: the run replaces the tables moved aside.
-    fn install_spill(&self, prepared: Option<spill::Prepared>) {
+    fn install_spill(&self, prepared: Option<SpilledKeys>) {
         let frozen = {
             let mut state = self.spilled.write().expect("no panics under the lock");
             if let Some(prepared) = prepared {
-                state.keys.install(prepared);
+                state.keys = prepared;
             }
             std::mem::take(&mut state.frozen)
         };
@@ -443,12 +450,7 @@ impl SeenEvents {
         SeenEvents {
             committed: Mutex::default(),
             days: Mutex::default(),
-            budget: Arc::new(Budget {
-                limit,
-                in_memory: AtomicUsize::new(0),
-                dir: dir.to_path_buf(),
-                spilling: Mutex::new(()),
-            }),
+            budget: Budget::new(dir, limit),
         }
     }
 

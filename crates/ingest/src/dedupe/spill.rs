@@ -6,8 +6,8 @@
 //! table is sorted and written to an unnamed scratch file (a *run*; the file vanishes when
 //! closed, even after `kill -9`). The day's storers do not wait for it: its tables are
 //! moved aside (still searched) in an instant, the run is written beside them
-//! ([`SpilledKeys::prepare`]), and installed in another instant ([`SpilledKeys::install`]). What stays in memory per spilled key is the filter's 10
-//! bits and 1/256 of an identity (the run's fences). A record whose identity the filter may
+//! ([`SpilledKeys::prepare`]), and put in place in another instant. What stays in memory
+//! per spilled key is the filter's 10 bits and 1/256 of an identity (the run's fences). A record whose identity the filter may
 //! hold (every stored one, and about 1% of new ones) is looked up in the runs, one 4 KiB
 //! read each; exactness never rests on the filter. A day keeps at most [`MAX_RUNS`] runs:
 //! the two smallest are merged when a new one would pass it.
@@ -15,7 +15,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -104,8 +104,9 @@ struct Run {
 }
 
 impl Run {
-    /// Writes `keys` (sorted) to a new scratch file in `dir`.
+    /// Writes `keys` (sorted) to a new scratch file in `dir` (created if missing).
     fn write(dir: &Path, keys: impl IntoIterator<Item = EventKey>) -> Result<Run> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
         let mut out = BufWriter::with_capacity(1 << 16, &file);
         let mut fences = Vec::new();
@@ -198,17 +199,10 @@ pub(crate) enum Spilled {
     OtherText,
 }
 
-/// The keys a day wrote out of memory.
+/// The keys a day wrote out of memory. Runs and filter are shared, so that a spill
+/// prepares the next state beside this one, which storers go on reading.
 #[derive(Debug, Default)]
 pub(crate) struct SpilledKeys {
-    runs: Vec<Arc<Run>>,
-    filter: Arc<BloomFilter>,
-    keys: usize,
-}
-
-/// A spill in progress: the runs and filter that [`SpilledKeys::install`] puts in place.
-#[derive(Debug)]
-pub(crate) struct Prepared {
     runs: Vec<Arc<Run>>,
     filter: Arc<BloomFilter>,
     keys: usize,
@@ -249,11 +243,11 @@ impl SpilledKeys {
         Ok(found)
     }
 
-    /// Writes `keys` out as a new run beside these (which storers go on reading: only one
-    /// spill of a day is in progress at a time), merging the two smallest runs when there
-    /// would be more than [`MAX_RUNS`]; the filter takes the new identities in place, or
-    /// is rebuilt larger when full.
-    pub(crate) fn prepare(&self, dir: &Path, mut keys: Vec<EventKey>) -> Result<Prepared> {
+    /// These keys and `keys`, written out as a new run beside these runs (which storers go
+    /// on reading: only one spill of a day is in progress at a time), merging the two
+    /// smallest runs when there would be more than [`MAX_RUNS`]; the filter takes the new
+    /// identities in place, or is rebuilt larger when full.
+    pub(crate) fn prepare(&self, dir: &Path, mut keys: Vec<EventKey>) -> Result<SpilledKeys> {
         keys.sort_unstable_by_key(|key| (key.identity, key.content));
         let total = self.keys + keys.len();
         let filter = if total <= self.filter.capacity() {
@@ -282,24 +276,17 @@ impl SpilledKeys {
             let next = runs.pop().expect("more than MAX_RUNS runs");
             runs.push(Arc::new(merge(dir, &smallest, &next)?));
         }
-        Ok(Prepared {
+        Ok(SpilledKeys {
             runs,
             filter,
             keys: total,
         })
     }
 
-    /// Puts a prepared spill in place.
-    pub(crate) fn install(&mut self, prepared: Prepared) {
-        let Prepared { runs, filter, keys } = prepared;
-        (self.runs, self.filter, self.keys) = (runs, filter, keys);
-    }
-
-    /// [`SpilledKeys::prepare`] then [`SpilledKeys::install`].
+    /// [`SpilledKeys::prepare`], put in place.
     #[cfg(test)]
     pub(crate) fn spill(&mut self, dir: &Path, keys: Vec<EventKey>) -> Result<()> {
-        let prepared = self.prepare(dir, keys)?;
-        self.install(prepared);
+        *self = self.prepare(dir, keys)?;
         Ok(())
     }
 }
@@ -351,12 +338,6 @@ fn merge(dir: &Path, a: &Run, b: &Run) -> Result<Run> {
         Some(e) => Err(e),
         None => Ok(run),
     }
-}
-
-/// Where a run's spilled keys go: `dir`, created when first needed.
-pub(crate) fn spill_dir(dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    Ok(dir.to_path_buf())
 }
 
 #[cfg(test)]

@@ -12,12 +12,7 @@ fn key(id: Option<&str>, recipient: Option<&str>, file: &str, index: u64) -> Eve
 
 /// A day's keys with no limit on memory.
 fn day_keys() -> DayKeys {
-    DayKeys::new(Arc::new(Budget {
-        limit: usize::MAX,
-        in_memory: AtomicUsize::new(0),
-        dir: std::env::temp_dir(),
-        spilling: Mutex::new(()),
-    }))
+    DayKeys::new(Budget::new(&std::env::temp_dir(), usize::MAX))
 }
 
 #[test]
