@@ -1,7 +1,7 @@
 //! The dedupe of a worker's batches ([`BatchGate`]): a partition's rows wait in its batch
 //! with their keys, and when the batch is built the day's keys decide it at once, one
-//! lock per shard per batch instead of one per record. Duplicates leave the batch; each
-//! file's written, duplicate and conflicting counts are tallied as its rows are decided.
+//! lock per shard per batch instead of one per record. Duplicates leave the batch; the
+//! written, duplicate and conflicting rows are counted as they are decided.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use arrow::array::{Array, BooleanArray, RecordBatch, StringArray};
 
 use crate::dedupe::{Day, DayKeys, EventKey, KeyLog, Seen, SeenEvents};
 use crate::error::Result;
-use crate::run::{FileReport, RecordCounts};
+use crate::run::RecordCounts;
 use crate::schema::Col;
 use crate::sink::BatchGate;
 
@@ -22,20 +22,10 @@ pub(crate) type ConflictReport<'a> = &'a (dyn Fn(&str, u64, String) + Sync);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PendingRow {
     pub(crate) key: EventKey,
-    /// The row's file: its position among the worker's files (and their reports).
-    pub(crate) file: usize,
     /// The record's position in its file.
     pub(crate) index: u64,
     /// Whether its time came from another field than `eventTime`.
     pub(crate) time_substituted: bool,
-}
-
-/// What became of one file's stored rows, known once their batches are written.
-#[derive(Debug, Default, Clone, Copy)]
-struct FileTally {
-    written: u64,
-    duplicate: u64,
-    conflicting_ids: u64,
 }
 
 /// A worker's dedupe state: the keys of the days it met in this checkpoint, its key log,
@@ -43,8 +33,7 @@ struct FileTally {
 pub(crate) struct Dedupe {
     keys: KeyLog,
     days: HashMap<Day, Arc<DayKeys>>,
-    /// By file ordinal.
-    tally: Vec<FileTally>,
+    /// Written, duplicate and conflicting rows, and the times of those written.
     records: RecordCounts,
     batch_keys: Vec<EventKey>,
     seen: Vec<Seen>,
@@ -65,21 +54,15 @@ impl Dedupe {
         Dedupe {
             keys,
             days: HashMap::new(),
-            tally: Vec::new(),
             records: RecordCounts::default(),
             batch_keys: Vec::new(),
             seen: Vec::new(),
         }
     }
 
-    /// Once every batch is written: writes each file's counts into its report (`reports`
-    /// in file order) and finishes the key file; returns it with the record counts.
-    pub(crate) fn finish(self, reports: &mut [FileReport]) -> Result<(PathBuf, RecordCounts)> {
-        for (report, tally) in reports.iter_mut().zip(&self.tally) {
-            report.records_written = tally.written;
-            report.records_duplicate = tally.duplicate;
-            report.conflicting_ids = tally.conflicting_ids;
-        }
+    /// Once every batch is written: finishes the key file; returns it with the counts of
+    /// the rows decided (written, duplicate, conflicting, and the times of those written).
+    pub(crate) fn finish(self) -> Result<(PathBuf, RecordCounts)> {
         Ok((self.keys.finish()?, self.records))
     }
 }
@@ -120,31 +103,26 @@ impl BatchGate<PendingRow> for DedupeGate<'_> {
         dedupe.batch_keys.extend(rows.iter().map(|row| row.key));
         day_keys.insert_batch(&dedupe.batch_keys, &mut dedupe.seen)?;
         self.seen.keep_within_budget()?;
-        if let Some(last) = rows.iter().map(|row| row.file).max()
-            && dedupe.tally.len() <= last
-        {
-            dedupe.tally.resize(last + 1, FileTally::default());
-        }
         let mut duplicates = false;
         for (position, (row, seen)) in rows.iter().zip(&dedupe.seen).enumerate() {
-            let tally = &mut dedupe.tally[row.file];
+            let counts = &mut dedupe.records;
             match seen {
                 Seen::Duplicate => {
-                    tally.duplicate += 1;
+                    counts.duplicate += 1;
                     duplicates = true;
                     continue;
                 }
                 Seen::ConflictingId => {
-                    tally.conflicting_ids += 1;
+                    counts.conflicting_ids += 1;
                     report_conflict(self.report, batch, position, row.index);
                 }
                 Seen::New => {}
             }
-            tally.written += 1;
+            counts.written += 1;
             if day.is_none() {
-                dedupe.records.without_time += 1;
+                counts.without_time += 1;
             } else if row.time_substituted {
-                dedupe.records.time_substituted += 1;
+                counts.time_substituted += 1;
             }
             dedupe.keys.push(day, row.key)?;
         }

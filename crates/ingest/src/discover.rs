@@ -9,22 +9,62 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-/// A file to ingest.
+/// A file to ingest. Its path and its source name share one string where the name ends
+/// the path (nearly always): a run of a hundred thousand files holds each name once.
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    /// Where it is.
-    pub path: PathBuf,
-    /// Its stable name: from `AWSLogs/` on when the path has it, else relative to the input.
-    /// Shared with the file's report: one copy per file, however long the run.
-    pub source: Arc<str>,
+    names: Names,
     /// Size in bytes on disk (0 when it cannot be read).
     pub size: u64,
     /// Modification time, nanoseconds since the epoch (when the file system says).
     pub modified: Option<i64>,
+}
+
+/// Where a file is and its stable name.
+#[derive(Debug, Clone)]
+enum Names {
+    /// The path's text; the source name is its end, from byte `source_at`.
+    Shared { path: Box<str>, source_at: u32 },
+    /// A path and a name apart (a link's target named, a name made unique, a path that is
+    /// not UTF-8).
+    Apart(Box<(PathBuf, Box<str>)>),
+}
+
+impl InputFile {
+    /// The file at `path`, named `source`.
+    pub fn new(path: PathBuf, source: &str, size: u64, modified: Option<i64>) -> Self {
+        let shared = path.to_str().and_then(|text| {
+            let source_at = u32::try_from(text.strip_suffix(source)?.len()).ok()?;
+            Some(Names::Shared {
+                path: text.into(),
+                source_at,
+            })
+        });
+        InputFile {
+            names: shared.unwrap_or_else(|| Names::Apart(Box::new((path, source.into())))),
+            size,
+            modified,
+        }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        match &self.names {
+            Names::Shared { path, .. } => Path::new(&**path),
+            Names::Apart(apart) => &apart.0,
+        }
+    }
+
+    /// Its stable name: from `AWSLogs/` on when the path has it, else relative to the input.
+    pub fn source(&self) -> &str {
+        match &self.names {
+            Names::Shared { path, source_at } => &path[*source_at as usize..],
+            Names::Apart(apart) => &apart.1,
+        }
+    }
 }
 
 /// What discovery found.
@@ -131,8 +171,8 @@ pub(crate) fn sort_for_reading(files: &mut [InputFile]) {
     files.sort_by(|a, b| {
         (b.size >= LARGE_FILE)
             .cmp(&(a.size >= LARGE_FILE))
-            .then_with(|| export_day(&a.source).cmp(export_day(&b.source)))
-            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| export_day(a.source()).cmp(export_day(b.source())))
+            .then_with(|| a.source().cmp(b.source()))
     });
 }
 
@@ -246,12 +286,12 @@ fn add_file(
                     .into_owned();
                 names.insert(source.clone());
             }
-            found.files.push(InputFile {
-                path: path.to_path_buf(),
-                source: source.into(),
-                size: meta.map_or(0, fs::Metadata::len),
-                modified: meta.and_then(modified_nanos),
-            });
+            found.files.push(InputFile::new(
+                path.to_path_buf(),
+                &source,
+                meta.map_or(0, fs::Metadata::len),
+                meta.and_then(modified_nanos),
+            ));
         }
     }
 }
@@ -342,7 +382,7 @@ mod tests {
         fs::create_dir_all(&digest).unwrap();
         fs::write(digest.join("d.json.gz"), b"x").unwrap();
         let found = discover(&[tmp.path().join("sync")], None).unwrap();
-        let names: Vec<_> = found.files.iter().map(|f| &*f.source).collect();
+        let names: Vec<_> = found.files.iter().map(|f| f.source()).collect();
         assert_eq!(
             names,
             [
@@ -352,6 +392,21 @@ mod tests {
         );
         assert_eq!(found.digest_files, 1);
         assert_eq!(found.other_files.len(), 1);
+    }
+
+    #[test]
+    fn a_path_holds_its_source_name_when_it_ends_with_it() {
+        let path = "/sync/AWSLogs/1/CloudTrail/us-east-1/2024/01/02/a.json.gz";
+        let shared = InputFile::new(PathBuf::from(path), &path[6..], 7, Some(9));
+        assert!(matches!(shared.names, Names::Shared { .. }));
+        assert_eq!(shared.path(), Path::new(path));
+        assert_eq!(shared.source(), &path[6..]);
+        // A link named by its target's path: the two are kept apart.
+        let link = InputFile::new(PathBuf::from("/sync/link.json.gz"), &path[6..], 7, None);
+        assert!(matches!(link.names, Names::Apart(_)));
+        assert_eq!(link.path(), Path::new("/sync/link.json.gz"));
+        assert_eq!(link.source(), &path[6..]);
+        assert_eq!((link.size, link.modified), (7, None));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     };
     let found = discovery.files.len();
     if let Some(shard) = options.shard {
-        discovery.files.retain(|f| shard.owns(&f.source));
+        discovery.files.retain(|f| shard.owns(f.source()));
     }
     let mut files = FileCounts {
         found: found as u64,
@@ -48,20 +48,20 @@ pub fn ingest(options: &IngestOptions, observer: &dyn Observer) -> Result<Ingest
     // A file is read again when its size or modification time changed (a same-size
     // rewrite is a change); a file that failed is reported again without being read,
     // as long as it has not changed.
-    let mut to_read = Vec::new();
+    let mut to_read = Vec::with_capacity(discovery.files.len());
     let mut still_bad = Vec::new();
     for file in discovery.files {
-        let read_before = manifest.inputs.get(&*file.source).is_some_and(|r| {
+        let read_before = manifest.inputs.get(file.source()).is_some_and(|r| {
             r.size == file.size && (r.modified.is_none() || r.modified == file.modified)
         });
         let failed_before = manifest
             .failed_inputs
-            .get(&*file.source)
+            .get(file.source())
             .filter(|f| f.unchanged(file.size, file.modified));
         match (options.reread, read_before, failed_before) {
             (false, true, _) => files.unchanged += 1,
             (false, false, Some(failed)) => {
-                still_bad.push((file.source.to_string(), failed.clone()))
+                still_bad.push((file.source().to_string(), failed.clone()))
             }
             _ => to_read.push(file),
         }
@@ -264,40 +264,34 @@ fn run_chunk(
     for output in outputs {
         let output = output?;
         key_files.extend(output.key_file);
-        records.time_substituted += output.records.time_substituted;
-        records.without_time += output.records.without_time;
-        for report in output.reports {
-            files_read += 1;
-            records.seen += report.records_seen;
-            records.written += report.records_written;
-            records.duplicate += report.records_duplicate;
-            records.conflicting_ids += report.conflicting_ids;
-            records.rejected += report.records_rejected;
-            totals.bytes_read += report.bytes;
-            totals.bytes_decompressed += report.decompressed_bytes;
-            let modified = report.modified;
-            if report.failed {
-                totals.files_failed += 1;
-                failed.push((
-                    report.source.to_string(),
-                    FailedInput {
-                        size: report.bytes,
-                        modified,
-                        message: report.failure.clone().unwrap_or_default(),
-                        run_id: run_id.clone(),
-                    },
-                ));
-            } else {
-                inputs.push((
-                    report.source.to_string(),
-                    InputRecord {
-                        size: report.bytes,
-                        modified,
-                        records: report.records_seen,
-                        run_id: run_id.clone(),
-                    },
-                ));
-            }
+        add_counts(&mut records, &output.records);
+        totals.bytes_read += output.bytes_read;
+        totals.bytes_decompressed += output.bytes_decompressed;
+        files_read += (output.read.len() + output.failed.len()) as u64;
+        totals.files_failed += output.failed.len() as u64;
+        for read in output.read {
+            let file = &chunk.files[read.index];
+            inputs.push((
+                file.source().to_string(),
+                InputRecord {
+                    size: read.bytes,
+                    modified: file.modified,
+                    records: read.records_seen,
+                    run_id: run_id.clone(),
+                },
+            ));
+        }
+        for (read, message) in output.failed {
+            let file = &chunk.files[read.index];
+            failed.push((
+                file.source().to_string(),
+                FailedInput {
+                    size: read.bytes,
+                    modified: file.modified,
+                    message,
+                    run_id: run_id.clone(),
+                },
+            ));
         }
     }
     let staged = pool.install(|| data_files.finish())?;
@@ -336,14 +330,7 @@ fn run_chunk(
     if let Some(publisher) = &options.publish {
         publisher.publish(dataset.root())?;
     }
-    let r = &mut totals.records;
-    r.seen += records.seen;
-    r.written += records.written;
-    r.duplicate += records.duplicate;
-    r.conflicting_ids += records.conflicting_ids;
-    r.rejected += records.rejected;
-    r.time_substituted += records.time_substituted;
-    r.without_time += records.without_time;
+    add_counts(&mut totals.records, &records);
     totals.issues_total += shared.issues_total.load(Ordering::Relaxed);
     // As within a checkpoint, at most MAX_ISSUES_KEPT are kept (all are counted).
     let room = crate::run::MAX_ISSUES_KEPT.saturating_sub(totals.issues.len());
@@ -355,4 +342,15 @@ fn run_chunk(
         .conflicting_ids
         .extend(conflicts.into_iter().take(room));
     Ok(())
+}
+
+/// Adds `more` to `counts`.
+fn add_counts(counts: &mut RecordCounts, more: &RecordCounts) {
+    counts.seen += more.seen;
+    counts.written += more.written;
+    counts.duplicate += more.duplicate;
+    counts.conflicting_ids += more.conflicting_ids;
+    counts.rejected += more.rejected;
+    counts.time_substituted += more.time_substituted;
+    counts.without_time += more.without_time;
 }

@@ -2,7 +2,6 @@
 //! input problems it found, and the observer that hears about progress.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -148,31 +147,24 @@ pub trait Observer: Sync {
 pub struct Silent;
 impl Observer for Silent {}
 
-/// What one file yielded.
+/// What one file yielded, as the observer hears of it when the file is read. Whether its
+/// records are written or duplicates is decided later, a batch at a time: the run's
+/// [`RecordCounts`] hold those.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileReport {
-    /// Source name (its discovery's, shared: a long run holds one copy per file).
-    #[serde(serialize_with = "serialize_str")]
-    pub source: Arc<str>,
+    /// Source name.
+    pub source: String,
     /// Bytes on disk.
     pub bytes: u64,
     /// Modification time when discovered (nanoseconds since the epoch).
     pub modified: Option<i64>,
     /// Bytes after decompression.
     pub decompressed_bytes: u64,
-    /// Records seen (written + duplicate + rejected).
+    /// Records seen (to be written or dropped as duplicates, or rejected).
     pub records_seen: u64,
-    /// Records written.
-    pub records_written: u64,
-    /// Records dropped as duplicates.
-    pub records_duplicate: u64,
-    /// Of the records written: those whose `eventID` another stored record has too.
-    pub conflicting_ids: u64,
     /// Records rejected.
     pub records_rejected: u64,
-    /// Whether the file could not be read to its end.
-    pub failed: bool,
-    /// Why, when it failed.
+    /// Why the file could not be read to its end, when it could not.
     pub failure: Option<String>,
 }
 
@@ -270,12 +262,4 @@ impl IngestSummary {
     pub fn is_clean(&self) -> bool {
         self.issues_total == 0
     }
-}
-
-/// Serializes a shared string as a string (serde's `rc` feature is not on).
-fn serialize_str<S: serde::Serializer>(
-    text: &Arc<str>,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(text)
 }

@@ -79,26 +79,63 @@ impl Shared<'_> {
     }
 }
 
-/// What a worker hands back.
+/// What a worker hands back: a few words per file it read, the rest summed, so that a
+/// checkpoint of a hundred thousand files holds no report per file.
 #[derive(Default)]
 pub(crate) struct WorkerOutput {
     pub(crate) key_file: Option<PathBuf>,
-    pub(crate) reports: Vec<FileReport>,
+    /// The files read to their end.
+    pub(crate) read: Vec<FileRead>,
+    /// The files that could not be read to their end, with why.
+    pub(crate) failed: Vec<(FileRead, String)>,
+    /// Record counts of all its files.
     pub(crate) records: RecordCounts,
+    /// Bytes read, all its files together.
+    pub(crate) bytes_read: u64,
+    /// Bytes after decompression, all its files together.
+    pub(crate) bytes_decompressed: u64,
+}
+
+/// One file a worker read: what the manifest records of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileRead {
+    /// Its index in the checkpoint's list of files.
+    pub(crate) index: usize,
+    /// Its size as read.
+    pub(crate) bytes: u64,
+    /// Records seen in it.
+    pub(crate) records_seen: u64,
+}
+
+impl WorkerOutput {
+    /// Counts a finished file's report in, keeping what the manifest needs of it.
+    fn add(&mut self, index: usize, report: FileReport) {
+        let read = FileRead {
+            index,
+            bytes: report.bytes,
+            records_seen: report.records_seen,
+        };
+        self.records.seen += report.records_seen;
+        self.records.rejected += report.records_rejected;
+        self.bytes_read += report.bytes;
+        self.bytes_decompressed += report.decompressed_bytes;
+        match report.failure {
+            Some(why) => self.failed.push((read, why)),
+            None => self.read.push(read),
+        }
+    }
 }
 
 /// The file being read: where it comes from, where problems go, what it yielded.
 struct FileContext<'f, 's> {
     file: &'f InputFile,
     shared: &'f Shared<'s>,
-    /// The file's position among the worker's files (its report's, and its tally's).
-    ordinal: usize,
     report: FileReport,
 }
 
 impl FileContext<'_, '_> {
     fn issue(&self, record: Option<u64>, message: String) {
-        self.shared.issue(&self.file.source, record, message);
+        self.shared.issue(self.file.source(), record, message);
     }
 
     fn reject(&mut self, index: u64, message: String) {
@@ -107,7 +144,6 @@ impl FileContext<'_, '_> {
     }
 
     fn fail(&mut self, message: String) {
-        self.report.failed = true;
         if self.report.failure.is_none() {
             self.report.failure = Some(message.clone());
         }
@@ -180,7 +216,7 @@ impl Worker {
 
     /// Takes files until the queue is empty (or another worker failed).
     pub(crate) fn run(mut self, shared: &Shared<'_>) -> Result<WorkerOutput> {
-        let mut reports = Vec::new();
+        let mut output = WorkerOutput::default();
         while !shared.stop.load(Ordering::Relaxed) {
             let (index, fetched) = match shared.fetched {
                 Some(queue) => match queue.next() {
@@ -195,9 +231,8 @@ impl Worker {
             let mut context = FileContext {
                 file,
                 shared,
-                ordinal: reports.len(),
                 report: FileReport {
-                    source: file.source.clone(),
+                    source: file.source().to_string(),
                     bytes: file.size,
                     modified: file.modified,
                     ..FileReport::default()
@@ -208,25 +243,28 @@ impl Worker {
                 None => self.process_file(&mut context)?,
             }
             shared.observer.on_file(&context.report);
-            reports.push(context.report);
+            output.add(index, context.report);
         }
         let RecordStore {
             sink, mut dedupe, ..
         } = self.store;
         let report = |file: &str, record, message| shared.conflict(file, record, message);
         sink.finish(&mut DedupeGate::new(&mut dedupe, shared.seen, &report))?;
-        let (key_file, records) = dedupe.finish(&mut reports)?;
-        Ok(WorkerOutput {
-            key_file: Some(key_file),
-            reports,
-            records,
-        })
+        let (key_file, records) = dedupe.finish()?;
+        output.key_file = Some(key_file);
+        let counts = &mut output.records;
+        counts.written = records.written;
+        counts.duplicate = records.duplicate;
+        counts.conflicting_ids = records.conflicting_ids;
+        counts.time_substituted = records.time_substituted;
+        counts.without_time = records.without_time;
+        Ok(output)
     }
 
     fn process_file(&mut self, context: &mut FileContext<'_, '_>) -> Result<()> {
         // Opening a FIFO blocks until someone writes to it, and a device never ends:
         // only regular files are read.
-        if let Ok(meta) = std::fs::metadata(&context.file.path)
+        if let Ok(meta) = std::fs::metadata(context.file.path())
             && !meta.is_file()
         {
             context.fail("not a regular file (a FIFO, socket or device): not read".into());
@@ -234,7 +272,7 @@ impl Worker {
         }
         // Files are read, never mapped: a file truncated while it is read (a sync in
         // progress) then ends early and is reported, where a map would raise SIGBUS.
-        let opened = File::open(&context.file.path).and_then(|f| {
+        let opened = File::open(context.file.path()).and_then(|f| {
             let len = f.metadata()?.len();
             Ok((f, len))
         });
@@ -544,7 +582,7 @@ impl RecordStore {
             ));
         }
         let file = context.file;
-        row.set(Col::SourceFile, Slot::Str(&file.source));
+        row.set(Col::SourceFile, Slot::Str(file.source()));
         row.set(
             Col::RecordIndex,
             Slot::Int(i32::try_from(index).unwrap_or(i32::MAX)),
@@ -552,7 +590,7 @@ impl RecordStore {
         let key = EventKey::new(
             row.str(Col::EventId),
             row.str(Col::RecipientAccountId),
-            &file.source,
+            file.source(),
             index,
             content,
         );
@@ -563,7 +601,6 @@ impl RecordStore {
         let time_substituted = day.is_some() && row.str(Col::EventTimeSubstitute).is_some();
         let pending = PendingRow {
             key,
-            file: context.ordinal,
             index,
             time_substituted,
         };

@@ -295,7 +295,9 @@ impl DayKeys {
     /// The run of the tables moved aside, written while storers go on.
     fn prepare_spill(&self) -> Result<Option<SpilledKeys>> {
         let state = self.spilled.read().expect("no panics under the lock");
-        let keys: Vec<EventKey> = state.frozen.iter().flat_map(Shard::keys).collect();
+        // Sized up front: collected by growing, the vector would take up to twice the keys.
+        let mut keys = Vec::with_capacity(state.frozen.iter().map(Shard::len).sum());
+        keys.extend(state.frozen.iter().flat_map(Shard::keys));
         if keys.is_empty() {
             return Ok(None);
         }

@@ -62,13 +62,13 @@ impl RemoteInputs for S3Inputs {
                             source = format!("s3://{}/{key}", url.bucket);
                             names.insert(source.clone());
                         }
-                        found.files.push(InputFile {
-                            // Which store: the prefix's index, then the key.
-                            path: format!("{store_index}/{key}").into(),
-                            source: source.into(),
+                        // Its path: which store (the prefix's index), then the key.
+                        found.files.push(InputFile::new(
+                            format!("{store_index}/{key}").into(),
+                            &source,
                             size,
                             modified,
-                        });
+                        ));
                     }
                 }
             }
@@ -82,7 +82,7 @@ impl RemoteInputs for S3Inputs {
             .iter()
             .enumerate()
             .map(|(index, file)| {
-                let text = file.path.to_string_lossy();
+                let text = file.path().to_string_lossy();
                 let (store, key) = text.split_once('/').unwrap_or(("0", &text));
                 let store = store.parse::<usize>().unwrap_or(0);
                 (

@@ -120,9 +120,9 @@ pub fn expected(inputs: &[PathBuf]) -> (BTreeMap<(String, i64), Value>, u64) {
     let mut records = BTreeMap::new();
     let mut not_records = 0;
     for file in &found.files {
-        for (index, item) in read_items(&file.path).into_iter().enumerate() {
+        for (index, item) in read_items(file.path()).into_iter().enumerate() {
             if is_record(&item) {
-                records.insert((file.source.to_string(), index as i64), item);
+                records.insert((file.source().to_string(), index as i64), item);
             } else {
                 not_records += 1;
             }
