@@ -264,7 +264,7 @@ fn run_chunk(
     for output in outputs {
         let output = output?;
         key_files.extend(output.key_file);
-        add_counts(&mut records, &output.records);
+        records.add(&output.records);
         totals.bytes_read += output.bytes_read;
         totals.bytes_decompressed += output.bytes_decompressed;
         files_read += (output.read.len() + output.failed.len()) as u64;
@@ -330,7 +330,7 @@ fn run_chunk(
     if let Some(publisher) = &options.publish {
         publisher.publish(dataset.root())?;
     }
-    add_counts(&mut totals.records, &records);
+    totals.records.add(&records);
     totals.issues_total += shared.issues_total.load(Ordering::Relaxed);
     // As within a checkpoint, at most MAX_ISSUES_KEPT are kept (all are counted).
     let room = crate::run::MAX_ISSUES_KEPT.saturating_sub(totals.issues.len());
@@ -342,15 +342,4 @@ fn run_chunk(
         .conflicting_ids
         .extend(conflicts.into_iter().take(room));
     Ok(())
-}
-
-/// Adds `more` to `counts`.
-fn add_counts(counts: &mut RecordCounts, more: &RecordCounts) {
-    counts.seen += more.seen;
-    counts.written += more.written;
-    counts.duplicate += more.duplicate;
-    counts.conflicting_ids += more.conflicting_ids;
-    counts.rejected += more.rejected;
-    counts.time_substituted += more.time_substituted;
-    counts.without_time += more.without_time;
 }

@@ -218,6 +218,19 @@ pub struct RecordCounts {
     pub without_time: u64,
 }
 
+impl RecordCounts {
+    /// Adds `more` to these counts.
+    pub fn add(&mut self, more: &RecordCounts) {
+        self.seen += more.seen;
+        self.written += more.written;
+        self.duplicate += more.duplicate;
+        self.conflicting_ids += more.conflicting_ids;
+        self.rejected += more.rejected;
+        self.time_substituted += more.time_substituted;
+        self.without_time += more.without_time;
+    }
+}
+
 /// The outcome of an ingest run.
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestSummary {

@@ -252,12 +252,9 @@ impl Worker {
         sink.finish(&mut DedupeGate::new(&mut dedupe, shared.seen, &report))?;
         let (key_file, records) = dedupe.finish()?;
         output.key_file = Some(key_file);
-        let counts = &mut output.records;
-        counts.written = records.written;
-        counts.duplicate = records.duplicate;
-        counts.conflicting_ids = records.conflicting_ids;
-        counts.time_substituted = records.time_substituted;
-        counts.without_time = records.without_time;
+        // The dedupe's counts (written, duplicate, conflicting) beside the files' (seen,
+        // rejected).
+        output.records.add(&records);
         Ok(output)
     }
 
