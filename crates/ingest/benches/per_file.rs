@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use flate2::read::MultiGzDecoder;
 use simd_json::{Buffers, Node, Tape};
-use trailscope_ingest::bench::{BatchBuilder, PADDING, Piece, RecordMapper, RecordSplitter};
+use trailscope_ingest::bench::{BatchBuilder, PADDING, Piece, RecordMapper, RecordSplitter, Slot};
+use trailscope_ingest::schema::Col;
 use trailscope_ingest::{IngestOptions, MAX_DEPTH, Silent, WriterOptions};
 
 struct Input {
@@ -76,7 +77,10 @@ fn batches(json: &[u8]) -> Vec<arrow::array::RecordBatch> {
     let mut builder = BatchBuilder::new();
     let mut out = Vec::new();
     for_each_tape(json, |nodes| {
-        let row = mapper.map(nodes, &[]);
+        let mut row = mapper.map(nodes, &[]);
+        // Set by the worker from the file, not the record; never null.
+        row.set(Col::SourceFile, Slot::Str("bench.json.gz"));
+        row.set(Col::RecordIndex, Slot::Int(0));
         builder.append(&row, nodes);
         if builder.len() == 8192 {
             out.push(builder.finish().unwrap());

@@ -69,6 +69,6 @@ pub use sink::{Codec, WriterOptions};
 #[doc(hidden)]
 pub mod bench {
     pub use crate::batch::BatchBuilder;
-    pub use crate::record::RecordMapper;
+    pub use crate::record::{RecordMapper, Slot};
     pub use crate::split::{PADDING, Piece, RecordSplitter};
 }

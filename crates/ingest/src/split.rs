@@ -13,6 +13,8 @@ use std::io::{self, Read};
 
 use memchr::memchr3;
 
+mod blocks;
+
 /// Bytes that must follow a record in the buffer for simd-json's in-place parse.
 pub const PADDING: usize = simd_json::INPUT_PADDING;
 
@@ -33,6 +35,8 @@ pub enum Piece {
         len: usize,
         /// Whether whitespace appears outside its strings (it is not minified).
         spaced: bool,
+        /// Whether it holds a backslash (an escape: parsing in place may rewrite it).
+        escaped: bool,
     },
     /// A value that cannot be a record; it still has an index and is accounted for.
     Bad {
@@ -92,8 +96,13 @@ struct Scan {
     dropped: u64,
     /// Whitespace was seen outside strings.
     spaced: bool,
+    /// A backslash was seen.
+    escaped: bool,
+    /// Where the 64-byte block scan may take over again (see [`blocks`]).
+    block_resume: usize,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Step {
     /// The value ends after `len` bytes.
     Complete(usize),
@@ -333,6 +342,7 @@ impl<R: Read> RecordSplitter<R> {
                         start,
                         len,
                         spaced: scan.spaced,
+                        escaped: scan.escaped,
                     }
                 } else {
                     Piece::Bad {
@@ -410,6 +420,7 @@ impl<R: Read> RecordSplitter<R> {
                 scan.dropped += scan.pos as u64;
                 self.start += scan.pos;
                 scan.pos = 0;
+                scan.block_resume = 0;
             }
             self.fill()?;
         }
@@ -601,6 +612,16 @@ fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
         return Step::More;
     }
     while scan.pos < data.len() {
+        if !top_level && scan.depth > 0 && scan.pos >= scan.block_resume {
+            if let Some(step) = blocks::scan_blocks(data, scan) {
+                return step;
+            }
+            // The byte scan takes the next block (or the tail), then blocks resume.
+            scan.block_resume = scan.pos + blocks::BLOCK;
+            if scan.pos == data.len() {
+                return Step::More;
+            }
+        }
         if scan.in_string {
             let Some(offset) = memchr3(b'"', b'\\', b'\n', &data[scan.pos..]) else {
                 scan.pos = data.len();
@@ -609,6 +630,7 @@ fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
             let at = scan.pos + offset;
             match data[at] {
                 b'\\' => {
+                    scan.escaped = true;
                     if at + 1 >= data.len() {
                         scan.pos = at;
                         return Step::More;
@@ -647,6 +669,7 @@ fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
                 return Step::Broken(scan.pos, "unbalanced braces (corrupt JSON line)");
             }
             b' ' | b'\n' | b'\t' | b'\r' => scan.spaced = true,
+            b'\\' => scan.escaped = true,
             _ => {}
         }
         scan.pos += 1;

@@ -409,9 +409,11 @@ impl Worker {
                     start,
                     len,
                     spaced,
+                    escaped,
                 })) => {
                     let bytes = &mut splitter.buffer_mut()[start..];
-                    self.record(bytes, len, spaced, index, context)?;
+                    let shape = TextShape { spaced, escaped };
+                    self.record(bytes, len, shape, index, context)?;
                 }
                 Ok(Some(Piece::Bad { index, reason })) => {
                     context.report.records_seen += 1;
@@ -442,21 +444,20 @@ impl Worker {
         &mut self,
         bytes: &mut [u8],
         len: usize,
-        spaced: bool,
+        shape: TextShape,
         index: u64,
         context: &mut FileContext<'_, '_>,
     ) -> Result<()> {
         context.report.records_seen += 1;
         // The content hash is taken from the text, before the in-place parse changes it.
-        self.content = if spaced {
+        self.content = if shape.spaced {
             EventKey::content_of_spaced(&bytes[..len], &mut self.minified)
         } else {
             EventKey::content_of(&bytes[..len])
         };
         // simd-json rewrites strings in place only to unescape them: a record without a
         // backslash is still intact after a failed parse, the others are copied first.
-        let escaped = memchr::memchr(b'\\', &bytes[..len]).is_some();
-        self.numbers.start(escaped.then_some(&bytes[..len]));
+        self.numbers.start(shape.escaped.then_some(&bytes[..len]));
         let mut stored = self.parse_once(bytes, len, index, context);
         if let Ok(Stored::NumberTooLarge(message)) = &stored {
             let message = message.clone();
@@ -607,6 +608,15 @@ impl RecordStore {
         self.sink.append(day, &row, nodes, pending, &mut gate)?;
         Ok(Stored::Pending)
     }
+}
+
+/// What the splitter saw of a record's text while it scanned it.
+#[derive(Debug, Clone, Copy)]
+struct TextShape {
+    /// Whitespace outside strings: not minified.
+    spaced: bool,
+    /// A backslash anywhere.
+    escaped: bool,
 }
 
 /// Gzipped files up to this size are read whole and inflated in one call; larger ones
