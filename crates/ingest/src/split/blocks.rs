@@ -30,12 +30,6 @@ struct Masks {
 
 /// The masks of one block, with SSE2 (part of every x86_64 processor).
 #[cfg(target_arch = "x86_64")]
-fn classify(block: &[u8; BLOCK]) -> Masks {
-    // SAFETY: SSE2 is in the x86_64 baseline: every x86_64 processor has it.
-    unsafe { classify_sse2(block) }
-}
-
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn classify_sse2(block: &[u8; BLOCK]) -> Masks {
     use std::arch::x86_64::{
@@ -63,6 +57,33 @@ fn classify_sse2(block: &[u8; BLOCK]) -> Masks {
     masks
 }
 
+/// The masks of one block, with AVX2: two 32-byte halves.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn classify_avx2(block: &[u8; BLOCK]) -> Masks {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+    #[target_feature(enable = "avx2")]
+    fn equal(v: __m256i, byte: u8) -> u64 {
+        u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(byte as i8))) as u32)
+    }
+    let mut masks = Masks::default();
+    for (i, chunk) in block.chunks_exact(32).enumerate() {
+        // SAFETY: `chunk` is 32 readable bytes, and an unaligned load needs no alignment.
+        let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+        let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        let shift = 32 * i;
+        masks.quote |= equal(v, b'"') << shift;
+        masks.backslash |= equal(v, b'\\') << shift;
+        masks.open |= equal(folded, b'{') << shift;
+        masks.close |= equal(folded, b'}') << shift;
+        masks.control |= equal(_mm256_max_epu8(v, _mm256_set1_epi8(0x20)), 0x20) << shift;
+    }
+    masks
+}
+
 /// The masks of one block, a byte at a time (other targets, and the reference in tests).
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 fn classify_bytes(block: &[u8; BLOCK]) -> Masks {
@@ -79,11 +100,6 @@ fn classify_bytes(block: &[u8; BLOCK]) -> Masks {
         }
     }
     masks
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn classify(block: &[u8; BLOCK]) -> Masks {
-    classify_bytes(block)
 }
 
 /// Bit `i` set where an odd number of bits at or below `i` are set in `x`.
@@ -136,6 +152,60 @@ fn any_whitespace(data: &[u8; BLOCK], mut mask: u64) -> bool {
 /// the byte-at-a-time scan goes on: before the last block's escaping backslash, before a
 /// block with a backslash outside a string, or with fewer than [`BLOCK`] bytes left.
 pub(super) fn scan_blocks(data: &[u8], scan: &mut Scan) -> Option<Step> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+        {
+            // SAFETY: the processor has these features (checked just above).
+            return unsafe { scan_blocks_avx2(data, scan) };
+        }
+        // SAFETY: SSE2 is in the x86_64 baseline: every x86_64 processor has it.
+        unsafe { scan_blocks_sse2(data, scan) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    scan_blocks_with(data, scan, classify_bytes, prefix_xor)
+}
+
+/// With AVX2, and what every AVX2 processor also has: one-instruction bit counts
+/// (`popcnt`, `tzcnt`) and the carry-less multiply that is a prefix XOR in one step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,popcnt,pclmulqdq")]
+fn scan_blocks_avx2(data: &[u8], scan: &mut Scan) -> Option<Step> {
+    scan_blocks_with(
+        data,
+        scan,
+        |block| classify_avx2(block),
+        |quotes| prefix_xor_clmul(quotes),
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn scan_blocks_sse2(data: &[u8], scan: &mut Scan) -> Option<Step> {
+    scan_blocks_with(data, scan, |block| classify_sse2(block), prefix_xor)
+}
+
+/// [`prefix_xor`] as a carry-less multiply by all ones (simdjson's way).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq,sse2")]
+fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x};
+    let product = _mm_clmulepi64_si128::<0>(_mm_set_epi64x(0, x as i64), _mm_set_epi64x(0, -1));
+    _mm_cvtsi128_si64(product) as u64
+}
+
+/// [`scan_blocks`] with the masks of each block from `classify` (inlined into each
+/// instruction set's copy).
+#[inline(always)]
+fn scan_blocks_with(
+    data: &[u8],
+    scan: &mut Scan,
+    classify: impl Fn(&[u8; BLOCK]) -> Masks,
+    prefix_xor: impl Fn(u64) -> u64,
+) -> Option<Step> {
     debug_assert!(scan.depth > 0);
     let mut pos = scan.pos;
     let mut depth = scan.depth;
@@ -201,7 +271,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sse2_masks_match_the_byte_at_a_time_masks() {
+    #[cfg(target_arch = "x86_64")]
+    fn simd_masks_match_the_byte_at_a_time_masks() {
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        if !avx2 {
+            eprintln!("skipped: the AVX2 masks (this processor has no AVX2)");
+        }
+        let check = |block: &[u8; BLOCK]| {
+            let expected = classify_bytes(block);
+            // SAFETY: SSE2 is in the x86_64 baseline.
+            assert_eq!(unsafe { classify_sse2(block) }, expected);
+            if avx2 {
+                // SAFETY: the processor has AVX2 (checked above).
+                assert_eq!(unsafe { classify_avx2(block) }, expected);
+            }
+        };
         let mut block = [0u8; BLOCK];
         for round in 0..=255u8 {
             for (i, byte) in block.iter_mut().enumerate() {
@@ -209,13 +293,12 @@ mod tests {
                     .wrapping_mul(31)
                     .wrapping_add((i as u8).wrapping_mul(97));
             }
-            assert_eq!(classify(&block), classify_bytes(&block), "round {round}");
+            check(&block);
         }
-        let json = br#"{"a":[1,{"b":"x\"y}"}],"c":"\\"}	 ]["\\\"zz"
-"#;
+        let json = b"{\"a\":[1,{\"b\":\"x\\\"y}\"}],\"c\":\"\\\\\"}\t \r\n][\"\\\\\\\"zz\"";
         let mut text = [b'~'; BLOCK];
         text[..json.len()].copy_from_slice(json);
-        assert_eq!(classify(&text), classify_bytes(&text));
+        check(&text);
     }
 
     #[test]
@@ -223,6 +306,13 @@ mod tests {
         // Quotes at 1 and 4: bits 1..=3 are inside.
         assert_eq!(prefix_xor(0b1_0010), 0b0_1110);
         assert_eq!(prefix_xor(1 << 63), 1 << 63);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("pclmulqdq") {
+            for x in [0, 1, 0b1_0010, 1 << 63, u64::MAX, 0x8421_0000_dead_beef] {
+                // SAFETY: the processor has pclmulqdq (checked above); SSE2 is baseline.
+                assert_eq!(unsafe { prefix_xor_clmul(x) }, prefix_xor(x), "{x:#x}");
+            }
+        }
     }
 
     #[test]
