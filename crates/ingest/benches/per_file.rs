@@ -77,7 +77,7 @@ fn batches(json: &[u8]) -> Vec<arrow::array::RecordBatch> {
     let mut builder = BatchBuilder::new();
     let mut out = Vec::new();
     for_each_tape(json, |nodes| {
-        let mut row = mapper.map(nodes, &[]);
+        let mut row = mapper.map(nodes, &[], None);
         // Set by the worker from the file, not the record; never null.
         row.set(Col::SourceFile, Slot::Str("bench.json.gz"));
         row.set(Col::RecordIndex, Slot::Int(0));

@@ -231,7 +231,7 @@ mod tests {
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut mapper = RecordMapper::default();
         let mut builder = BatchBuilder::new();
-        let mut row = mapper.map(&tape.0, &[]);
+        let mut row = mapper.map(&tape.0, &[], None);
         row.set(Col::SourceFile, Slot::Str("f.json"));
         row.set(Col::RecordIndex, Slot::Int(7));
         builder.append(&row, &tape.0);

@@ -41,6 +41,7 @@ pub mod merge;
 mod number_text;
 mod partition_files;
 mod pipeline;
+mod raw_text;
 mod record;
 mod run;
 #[cfg(feature = "s3")]

@@ -10,10 +10,11 @@ use simd_json::{Node, StaticNode};
 
 use crate::json_text::{skip, write_string, write_value};
 use crate::number_text::NumberTexts;
+use crate::raw_text::RawText;
 use crate::schema::{
     Col, EVENT_TIME_SUBSTITUTES, FieldSpec, Kind, NUM_COLUMNS, RECORD_FIELDS, RESOURCE_KEYS,
 };
-use crate::time::{format_timestamp_micros, parse_timestamp_micros};
+use crate::time::{parse_timestamp_canonical, parse_timestamp_micros};
 
 /// A column's value for the row being built.
 #[derive(Debug, Clone, Copy, Default)]
@@ -219,15 +220,21 @@ impl RecordMapper {
     /// Maps the record object at `nodes[0]` into a [`Row`].
     ///
     /// The caller sets provenance (`source_file`, `record_index`). `unmapped` is set last,
-    /// from this mapper's buffer, so the row borrows the mapper too.
-    pub fn map<'a>(&'a mut self, nodes: &[Node<'a>], numbers: &'a NumberTexts) -> Row<'a> {
+    /// from this mapper's buffer, so the row borrows the mapper too. With the record's
+    /// `raw` text, free-form objects are slices of it where they can be ([`RawText`]).
+    pub fn map<'a>(
+        &'a mut self,
+        nodes: &[Node<'a>],
+        numbers: &'a NumberTexts,
+        raw: Option<RawText<'a>>,
+    ) -> Row<'a> {
         self.last_wins = false;
         self.repeated_key = false;
-        let mut row = self.walk(nodes, numbers);
+        let mut row = self.walk(nodes, numbers, raw);
         if self.repeated_key {
             // Rare (hand-edited or hostile input): walk again, skipping superseded members.
             self.last_wins = true;
-            row = self.walk(nodes, numbers);
+            row = self.walk(nodes, numbers, raw);
         }
         if let Some(text) = self.unmapped.finish() {
             row.set(Col::Unmapped, Slot::Str(text));
@@ -236,7 +243,12 @@ impl RecordMapper {
     }
 
     /// One walk over the record; `unmapped` is left open.
-    fn walk<'a>(&mut self, nodes: &[Node<'a>], numbers: &'a NumberTexts) -> Row<'a> {
+    fn walk<'a>(
+        &mut self,
+        nodes: &[Node<'a>],
+        numbers: &'a NumberTexts,
+        raw: Option<RawText<'a>>,
+    ) -> Row<'a> {
         self.unmapped.clear();
         self.path.clear();
         let mut row = Row {
@@ -259,7 +271,15 @@ impl RecordMapper {
                 self.repeated_key |= !self.last_wins && seen.repeated(field, key);
                 match field {
                     Some(field) => {
-                        self.map_field(nodes, &RECORD_FIELDS[field], key, value, &mut row)
+                        let field = &RECORD_FIELDS[field];
+                        let text = match (raw, &field.kind) {
+                            (Some(raw), Kind::Json(_)) => {
+                                let next_key = (member + 1 < *len).then(|| key_at(nodes, at));
+                                raw.member_value(nodes, key, value, next_key)
+                            }
+                            _ => None,
+                        };
+                        self.map_field(nodes, field, key, value, text, &mut row)
                     }
                     None => {
                         if let (Some(name), Node::String(text)) = (
@@ -294,6 +314,7 @@ impl RecordMapper {
         field: &'static FieldSpec,
         key: &str,
         value: usize,
+        text: Option<&'a str>,
         row: &mut Row<'a>,
     ) {
         let node = nodes[value];
@@ -315,7 +336,8 @@ impl RecordMapper {
                         self.repeated_key |= !self.last_wins && seen.repeated(inner, inner_key);
                         match inner {
                             Some(inner) => {
-                                self.map_field(nodes, &spec[inner], inner_key, inner_value, row)
+                                let spec = &spec[inner];
+                                self.map_field(nodes, spec, inner_key, inner_value, None, row)
                             }
                             None => self.unmap(nodes, row.numbers, inner_key, inner_value),
                         }
@@ -347,23 +369,29 @@ impl RecordMapper {
             (Kind::BoolText(_), Node::String("true")) => Slot::Bool(true),
             (Kind::BoolText(_), Node::String("false")) => Slot::Bool(false),
             (Kind::Json(_), node) if !matches!(node, Node::Static(StaticNode::Null)) => {
-                Slot::Json(value)
+                match text {
+                    Some(text) => {
+                        debug_assert_eq!(text, written(nodes, row.numbers, value));
+                        Slot::Str(text)
+                    }
+                    None => Slot::Json(value),
+                }
             }
             (Kind::Resources(_), Node::Array { .. }) if resources_fit(nodes, value) => {
                 Slot::Resources(value)
             }
-            (Kind::Time(_), Node::String(text)) => match parse_timestamp_micros(text) {
-                Some(micros) => {
-                    self.scratch.clear();
-                    format_timestamp_micros(micros, &mut self.scratch);
-                    if self.scratch != text {
-                        // Typed for queries, and the original text kept for export.
-                        self.unmap(nodes, row.numbers, key, value);
+            (Kind::Time(_), Node::String(text)) => {
+                match parse_timestamp_canonical(text, &mut self.scratch) {
+                    Some((micros, canonical)) => {
+                        if !canonical {
+                            // Typed for queries, and the original text kept for export.
+                            self.unmap(nodes, row.numbers, key, value);
+                        }
+                        Slot::Time(micros)
                     }
-                    Slot::Time(micros)
+                    None => Slot::Empty,
                 }
-                None => Slot::Empty,
-            },
+            }
             _ => Slot::Empty,
         };
         if matches!(slot, Slot::Empty) {
@@ -372,6 +400,13 @@ impl RecordMapper {
             row.set(col, slot);
         }
     }
+}
+
+/// The JSON text of the value at `nodes[index]`, as the batch builder writes it.
+fn written(nodes: &[Node<'_>], numbers: &NumberTexts, index: usize) -> String {
+    let mut out = String::new();
+    write_value(nodes, numbers, index, &mut out);
+    out
 }
 
 /// The key at `nodes[index]` (object keys are always strings on the tape).
@@ -420,7 +455,7 @@ mod tests {
         let mut bytes = text.as_bytes().to_vec();
         let tape = simd_json::to_tape(&mut bytes).unwrap();
         let mut mapper = RecordMapper::default();
-        let row = mapper.map(&tape.0, &[]);
+        let row = mapper.map(&tape.0, &[], None);
         check(&row);
     }
 

@@ -47,37 +47,73 @@ fn digits(bytes: &[u8]) -> Option<i64> {
 /// CloudTrail writes `eventTime` as `YYYY-MM-DDTHH:MM:SSZ`; that shape takes a fast path,
 /// anything else (fractions, offsets) goes through chrono.
 pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() == 20
+    match parse_plain(text.as_bytes()) {
+        Plain::Parsed(micros, _) => Some(micros),
+        Plain::Invalid => None,
+        Plain::OtherShape => chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_micros()),
+    }
+}
+
+/// Parses a timestamp as [`parse_timestamp_micros`] does, and says whether the text is
+/// exactly what [`format_timestamp_micros`] writes for it (export can then rebuild it).
+/// `scratch` is for the texts that need formatting to tell.
+pub fn parse_timestamp_canonical(text: &str, scratch: &mut String) -> Option<(i64, bool)> {
+    match parse_plain(text.as_bytes()) {
+        Plain::Parsed(micros, canonical) => Some((micros, canonical)),
+        Plain::Invalid => None,
+        Plain::OtherShape => {
+            let micros = parse_timestamp_micros(text)?;
+            scratch.clear();
+            format_timestamp_micros(micros, scratch);
+            Some((micros, scratch == text))
+        }
+    }
+}
+
+/// What the fast path makes of a timestamp.
+enum Plain {
+    /// `YYYY-MM-DDTHH:MM:SSZ` (or with a lowercase `t`, `z`, or a leap second): the time,
+    /// and whether it is written exactly as [`format_timestamp_micros`] writes it.
+    Parsed(i64, bool),
+    /// That shape, but no valid time.
+    Invalid,
+    /// Another shape.
+    OtherShape,
+}
+
+fn parse_plain(b: &[u8]) -> Plain {
+    if !(b.len() == 20
         && b[4] == b'-'
         && b[7] == b'-'
         && (b[10] == b'T' || b[10] == b't')
         && b[13] == b':'
         && b[16] == b':'
-        && (b[19] == b'Z' || b[19] == b'z')
+        && (b[19] == b'Z' || b[19] == b'z'))
     {
-        let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-        let (hour, minute, second) = (
-            digits(&b[11..13])?,
-            digits(&b[14..16])?,
-            digits(&b[17..19])?,
-        );
-        if !(1..=12).contains(&month)
-            || day < 1
-            || day > days_in_month(year, month)
-            || hour > 23
-            || minute > 59
-            || second > 60
-        {
-            return None;
-        }
-        let days = days_from_civil(year, month, day);
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-        return Some(seconds * MICROS_PER_SECOND);
+        return Plain::OtherShape;
     }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_micros())
+    let fields = [&b[0..4], &b[5..7], &b[8..10], &b[11..13], &b[14..16], &b[17..19]];
+    let [Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)] =
+        fields.map(digits)
+    else {
+        return Plain::Invalid;
+    };
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Plain::Invalid;
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // A leap second is read as the next minute's first, and written so.
+    let canonical = b[10] == b'T' && b[19] == b'Z' && second < 60;
+    Plain::Parsed(seconds * MICROS_PER_SECOND, canonical)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -226,6 +262,30 @@ mod tests {
             format_timestamp_micros(parse_timestamp_micros(text).unwrap(), &mut out);
             assert_eq!(out, text);
         }
+    }
+
+    #[test]
+    fn canonical_means_formatted_back_the_same() {
+        let mut scratch = String::new();
+        for text in [
+            "2020-09-14T01:19:40Z",
+            "2020-09-14t01:19:40Z",
+            "2020-09-14T01:19:40z",
+            "2016-12-31T23:59:60Z",
+            "2020-09-14T01:19:40.707Z",
+            "2020-09-14T01:19:40.700Z",
+            "2020-09-14T01:19:40.7Z",
+            "2020-09-14T01:19:40.000Z",
+            "2020-09-14T01:19:40+00:00",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let (micros, canonical) = parse_timestamp_canonical(text, &mut scratch).unwrap();
+            assert_eq!(Some(micros), parse_timestamp_micros(text), "{text}");
+            let mut out = String::new();
+            format_timestamp_micros(micros, &mut out);
+            assert_eq!(canonical, out == text, "{text}: formatted {out}");
+        }
+        assert_eq!(parse_timestamp_canonical("2020-02-30T00:00:00Z", &mut scratch), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::fsutil::read_prefix;
 use crate::inflate::{ExpansionLimit, Inflater};
 use crate::number_text::{NumberTexts, mark_nodes, rewrite};
 use crate::partition_files::PartitionFiles;
+use crate::raw_text::RawText;
 use crate::record::{RecordMapper, Slot};
 use crate::run::{
     FileReport, IngestOptions, InputIssue, MAX_DEPTH, MAX_ISSUES_KEPT, Observer, RecordCounts,
@@ -185,6 +186,9 @@ pub(crate) struct Worker {
     content: u64,
     /// A spaced record's text without its whitespace, for its content hash.
     minified: Vec<u8>,
+    /// A minified record's text without a backslash, copied before the parse, whose
+    /// free-form objects are stored as slices of it ([`RawText`]); empty for other records.
+    raw_text: Vec<u8>,
     split_buffer: Vec<u8>,
     inflater: Inflater,
 }
@@ -209,6 +213,7 @@ impl Worker {
             numbers: NumberScratch::default(),
             content: 0,
             minified: Vec::new(),
+            raw_text: Vec::new(),
             split_buffer: Vec::new(),
             inflater: Inflater::default(),
         })
@@ -458,6 +463,10 @@ impl Worker {
         // simd-json rewrites strings in place only to unescape them: a record without a
         // backslash is still intact after a failed parse, the others are copied first.
         self.numbers.start(shape.escaped.then_some(&bytes[..len]));
+        self.raw_text.clear();
+        if !shape.spaced && !shape.escaped {
+            self.raw_text.extend_from_slice(&bytes[..len]);
+        }
         let mut stored = self.parse_once(bytes, len, index, context);
         if let Ok(Stored::NumberTooLarge(message)) = &stored {
             let message = message.clone();
@@ -499,6 +508,8 @@ impl Worker {
         index: u64,
         context: &FileContext<'_, '_>,
     ) -> Result<Stored> {
+        // An address only, to turn the tape's string pointers into offsets into the copy.
+        let parsed_at = bytes.as_ptr() as usize;
         match simd_json::fill_tape_padded(bytes, len, &mut self.buffers, tape) {
             Err(e) if *e.error() == ErrorType::InvalidNumber && self.numbers.texts.is_empty() => {
                 return Ok(Stored::NumberTooLarge(format!("invalid JSON: {e}")));
@@ -508,9 +519,15 @@ impl Worker {
         }
         // Event history (`lookup-events`) wraps the record as a JSON string.
         let Some(inner) = cloudtrail_event_string(&tape.0) else {
+            // A rewritten number moved the text after it: then no slices.
+            let raw =
+                (!self.raw_text.is_empty() && self.numbers.texts.is_empty()).then_some(RawText {
+                    text: &self.raw_text,
+                    parsed_at,
+                });
             return self
                 .store
-                .store(tape, &self.numbers.texts, self.content, index, context);
+                .store(tape, &self.numbers.texts, raw, self.content, index, context);
         };
         self.inner_record.clear();
         self.inner_record.extend_from_slice(inner.as_bytes());
@@ -543,6 +560,7 @@ impl Worker {
             Ok(()) => self.store.store(
                 &inner_tape,
                 &self.numbers.texts,
+                None,
                 self.content,
                 index,
                 context,
@@ -563,6 +581,7 @@ impl RecordStore {
         &mut self,
         tape: &Tape<'_>,
         numbers: &NumberTexts,
+        raw: Option<RawText<'_>>,
         content: u64,
         index: u64,
         context: &FileContext<'_, '_>,
@@ -573,7 +592,7 @@ impl RecordStore {
             ));
         }
         let nodes = &tape.0;
-        let mut row = self.mapper.map(nodes, numbers);
+        let mut row = self.mapper.map(nodes, numbers, raw);
         if !row.is_cloudtrail() {
             return Ok(Stored::Rejected(
                 "not a CloudTrail record (needs eventVersion or eventSource, and eventName, eventType or eventID)".into(),
