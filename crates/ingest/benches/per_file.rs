@@ -1,6 +1,8 @@
 //! The per-file path, stage by stage, on the largest file of a generated trail:
 //! gunzip, split into records, simd-json tape parse, map onto columns and build Arrow
-//! batches, Parquet encode, and the whole `ingest` of that one file.
+//! batches, Parquet encode, and the whole `ingest` of that one file. `parse_whole` parses
+//! the file as one document (after copying it in): the one-pass alternative to splitting
+//! and parsing record by record.
 //!
 //! `cargo bench -p trailscope-ingest --bench per_file`. Throughput is in bytes of
 //! uncompressed JSON for every stage, so the stages compare directly.
@@ -113,6 +115,21 @@ fn per_file(c: &mut Criterion) {
             while splitter.next_piece().unwrap().is_some() {
                 n += 1;
             }
+            n
+        })
+    });
+    group.bench_function("parse_whole", |b| {
+        let mut buffers = Buffers::with_max_depth(1 << 16, MAX_DEPTH);
+        let mut cached: Option<Tape<'static>> = None;
+        let mut bytes = input.json.clone();
+        bytes.resize(input.json.len() + PADDING, 0);
+        b.iter(|| {
+            bytes[..input.json.len()].copy_from_slice(&input.json);
+            let mut tape: Tape<'_> = cached.take().unwrap_or_else(Tape::null).reset();
+            simd_json::fill_tape_padded(&mut bytes, input.json.len(), &mut buffers, &mut tape)
+                .unwrap();
+            let n = tape.0.len();
+            cached = Some(tape.reset());
             n
         })
     });
