@@ -142,6 +142,8 @@ impl WriterOptions {
                 .set_column_statistics_enabled(ColumnPath::from(name), EnabledStatistics::None);
         }
         // Unique or nearly unique columns gain nothing from a dictionary but its cost.
+        // `additionalEventData` of S3 data events carries the request's `x-amz-id-2`: on
+        // the generated 1 GiB trail, 32,851 values of one file were 32,851 distinct.
         for column in [
             "record_index",
             "event_time",
@@ -149,6 +151,7 @@ impl WriterOptions {
             "request_id",
             "request_parameters",
             "response_elements",
+            "additional_event_data",
         ] {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
         }
