@@ -94,9 +94,22 @@ fn parse_plain(b: &[u8]) -> Plain {
     {
         return Plain::OtherShape;
     }
-    let fields = [&b[0..4], &b[5..7], &b[8..10], &b[11..13], &b[14..16], &b[17..19]];
-    let [Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)] =
-        fields.map(digits)
+    let fields = [
+        &b[0..4],
+        &b[5..7],
+        &b[8..10],
+        &b[11..13],
+        &b[14..16],
+        &b[17..19],
+    ];
+    let [
+        Some(year),
+        Some(month),
+        Some(day),
+        Some(hour),
+        Some(minute),
+        Some(second),
+    ] = fields.map(digits)
     else {
         return Plain::Invalid;
     };
@@ -285,7 +298,10 @@ mod tests {
             format_timestamp_micros(micros, &mut out);
             assert_eq!(canonical, out == text, "{text}: formatted {out}");
         }
-        assert_eq!(parse_timestamp_canonical("2020-02-30T00:00:00Z", &mut scratch), None);
+        assert_eq!(
+            parse_timestamp_canonical("2020-02-30T00:00:00Z", &mut scratch),
+            None
+        );
     }
 
     #[test]
