@@ -612,8 +612,8 @@ fn scan_step(data: &[u8], scan: &mut Scan, top_level: bool) -> Step {
         return Step::More;
     }
     while scan.pos < data.len() {
-        if !top_level && scan.depth > 0 && scan.pos >= scan.block_resume {
-            if let Some(step) = blocks::scan_blocks(data, scan) {
+        if scan.depth > 0 && scan.pos >= scan.block_resume {
+            if let Some(step) = blocks::scan_blocks(data, scan, top_level) {
                 return step;
             }
             // The byte scan takes the next block (or the tail), then blocks resume.

@@ -134,12 +134,12 @@ fn escaped_bytes(backslash: u64, carry: u64) -> (u64, u64) {
     (escaped, carry_out)
 }
 
-/// Whether any byte of `data` at a set bit of `mask` is JSON whitespace.
-fn any_whitespace(data: &[u8; BLOCK], mut mask: u64) -> bool {
+/// Whether any byte of `data` at a set bit of `mask` is one of `bytes`.
+fn any_of(data: &[u8; BLOCK], mut mask: u64, bytes: &[u8]) -> bool {
     while mask != 0 {
         let at = mask.trailing_zeros() as usize;
         mask &= mask - 1;
-        if matches!(data[at], b' ' | b'\n' | b'\t' | b'\r') {
+        if bytes.contains(&data[at]) {
             return true;
         }
     }
@@ -147,11 +147,12 @@ fn any_whitespace(data: &[u8; BLOCK], mut mask: u64) -> bool {
 }
 
 /// Scans whole blocks of `data` from `scan.pos`, inside a value whose depth is above zero
-/// (in a record, past its first byte; never at the top level of JSON Lines, whose newlines
-/// mean more). Returns the value's end if it is in a block. Otherwise `scan` is left where
-/// the byte-at-a-time scan goes on: before the last block's escaping backslash, before a
-/// block with a backslash outside a string, or with fewer than [`BLOCK`] bytes left.
-pub(super) fn scan_blocks(data: &[u8], scan: &mut Scan) -> Option<Step> {
+/// (in a record, past its first byte). Returns the value's end if it is in a block.
+/// Otherwise `scan` is left where the byte-at-a-time scan goes on: before the last block's
+/// escaping backslash, before a block with a backslash outside a string or (at the
+/// `top_level` of JSON Lines, where a newline may end a cut-off line) a newline inside the
+/// value, or with fewer than [`BLOCK`] bytes left.
+pub(super) fn scan_blocks(data: &[u8], scan: &mut Scan, top_level: bool) -> Option<Step> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2")
@@ -160,23 +161,24 @@ pub(super) fn scan_blocks(data: &[u8], scan: &mut Scan) -> Option<Step> {
             && std::arch::is_x86_feature_detected!("pclmulqdq")
         {
             // SAFETY: the processor has these features (checked just above).
-            return unsafe { scan_blocks_avx2(data, scan) };
+            return unsafe { scan_blocks_avx2(data, scan, top_level) };
         }
         // SAFETY: SSE2 is in the x86_64 baseline: every x86_64 processor has it.
-        unsafe { scan_blocks_sse2(data, scan) }
+        unsafe { scan_blocks_sse2(data, scan, top_level) }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    scan_blocks_with(data, scan, classify_bytes, prefix_xor)
+    scan_blocks_with(data, scan, top_level, classify_bytes, prefix_xor)
 }
 
 /// With AVX2, and what every AVX2 processor also has: one-instruction bit counts
 /// (`popcnt`, `tzcnt`) and the carry-less multiply that is a prefix XOR in one step.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,popcnt,pclmulqdq")]
-fn scan_blocks_avx2(data: &[u8], scan: &mut Scan) -> Option<Step> {
+fn scan_blocks_avx2(data: &[u8], scan: &mut Scan, top_level: bool) -> Option<Step> {
     scan_blocks_with(
         data,
         scan,
+        top_level,
         |block| classify_avx2(block),
         |quotes| prefix_xor_clmul(quotes),
     )
@@ -184,8 +186,14 @@ fn scan_blocks_avx2(data: &[u8], scan: &mut Scan) -> Option<Step> {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn scan_blocks_sse2(data: &[u8], scan: &mut Scan) -> Option<Step> {
-    scan_blocks_with(data, scan, |block| classify_sse2(block), prefix_xor)
+fn scan_blocks_sse2(data: &[u8], scan: &mut Scan, top_level: bool) -> Option<Step> {
+    scan_blocks_with(
+        data,
+        scan,
+        top_level,
+        |block| classify_sse2(block),
+        prefix_xor,
+    )
 }
 
 /// [`prefix_xor`] as a carry-less multiply by all ones (simdjson's way).
@@ -203,6 +211,7 @@ fn prefix_xor_clmul(x: u64) -> u64 {
 fn scan_blocks_with(
     data: &[u8],
     scan: &mut Scan,
+    top_level: bool,
     classify: impl Fn(&[u8; BLOCK]) -> Masks,
     prefix_xor: impl Fn(u64) -> u64,
 ) -> Option<Step> {
@@ -224,6 +233,7 @@ fn scan_blocks_with(
         let open = masks.open & !strings;
         let close = masks.close & !strings;
         let mut end = None;
+        let mut block_depth = depth;
         if close.count_ones() >= depth {
             // The value may end in this block: walk its brackets in order.
             let mut brackets = open | close;
@@ -231,21 +241,26 @@ fn scan_blocks_with(
                 let at = brackets.trailing_zeros();
                 brackets &= brackets - 1;
                 if open >> at & 1 == 1 {
-                    depth += 1;
+                    block_depth += 1;
                 } else {
-                    depth -= 1;
-                    if depth == 0 {
+                    block_depth -= 1;
+                    if block_depth == 0 {
                         end = Some(at as usize);
                         break;
                     }
                 }
             }
         } else {
-            depth = depth + open.count_ones() - close.count_ones();
+            block_depth = depth + open.count_ones() - close.count_ones();
         }
         let before_end = end.map_or(u64::MAX, |at| (1u64 << at) - 1);
+        if top_level && any_of(block, masks.control & before_end, b"\n") {
+            break;
+        }
+        depth = block_depth;
         if !scan.spaced {
-            scan.spaced = any_whitespace(block, masks.control & !strings & before_end);
+            let outside = masks.control & !strings & before_end;
+            scan.spaced = any_of(block, outside, b" \n\t\r");
         }
         scan.escaped |= masks.backslash & before_end != 0;
         if let Some(at) = end {
@@ -327,7 +342,7 @@ mod tests {
 
     /// Scans `data` (a value starting at byte 0, not at the top level) fed in pieces of
     /// `chunk` bytes, as the splitter feeds a stream; with or without the block scan.
-    fn scan_fed(data: &[u8], chunk: usize, blocks: bool) -> (Step, bool, bool) {
+    fn scan_fed(data: &[u8], chunk: usize, blocks: bool, top_level: bool) -> (Step, bool, bool) {
         let mut scan = Scan {
             block_resume: if blocks { 0 } else { usize::MAX },
             ..Scan::default()
@@ -335,7 +350,7 @@ mod tests {
         let mut end = 0;
         loop {
             end = (end + chunk).min(data.len());
-            match super::super::scan_step(&data[..end], &mut scan, false) {
+            match super::super::scan_step(&data[..end], &mut scan, top_level) {
                 Step::More if end < data.len() => {}
                 step => return (step, scan.spaced, scan.escaped),
             }
@@ -408,25 +423,29 @@ mod tests {
             }
             data.push(b'}');
             if case % 3 == 0 {
-                // Damage: a stray quote, backslash or bracket anywhere, or a cut.
+                // Damage: a stray quote, backslash, bracket or line break anywhere, or a cut.
                 let at = rng.random_range(0..data.len());
-                match rng.random_range(0..4) {
+                match rng.random_range(0..5) {
                     0 => data.insert(at, b'"'),
                     1 => data.insert(at, b'\\'),
                     2 => data.insert(at, b'}'),
+                    3 => data.splice(at..at, *b"\n{").for_each(drop),
                     _ => data.truncate(at.max(1)),
                 }
             }
-            data.extend_from_slice(b" trailing {\"next\":1}");
-            for chunk in [1, 7, 64, 100, data.len()] {
-                let bytes = scan_fed(&data, chunk, false);
-                let blocks = scan_fed(&data, chunk, true);
-                assert_eq!(
-                    blocks,
-                    bytes,
-                    "case {case}, chunk {chunk}: {}",
-                    String::from_utf8_lossy(&data)
-                );
+            data.extend_from_slice(b"\n{\"next\":1}");
+            // In an array (JSON), and at the top level of JSON Lines.
+            for top_level in [false, true] {
+                for chunk in [1, 7, 64, 100, data.len()] {
+                    let bytes = scan_fed(&data, chunk, false, top_level);
+                    let blocks = scan_fed(&data, chunk, true, top_level);
+                    assert_eq!(
+                        blocks,
+                        bytes,
+                        "case {case}, top level {top_level}, chunk {chunk}: {}",
+                        String::from_utf8_lossy(&data)
+                    );
+                }
             }
             checked += usize::from(data.len() >= 2 * BLOCK);
         }
