@@ -50,10 +50,15 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
     match parse_plain(text.as_bytes()) {
         Plain::Parsed(micros, _) => Some(micros),
         Plain::Invalid => None,
-        Plain::OtherShape => chrono::DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.timestamp_micros()),
+        Plain::OtherShape => parse_rfc3339(text),
     }
+}
+
+/// Any RFC 3339 timestamp (fractions, offsets), through chrono.
+fn parse_rfc3339(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
 }
 
 /// Parses a timestamp as [`parse_timestamp_micros`] does, and says whether the text is
@@ -64,7 +69,7 @@ pub fn parse_timestamp_canonical(text: &str, scratch: &mut String) -> Option<(i6
         Plain::Parsed(micros, canonical) => Some((micros, canonical)),
         Plain::Invalid => None,
         Plain::OtherShape => {
-            let micros = parse_timestamp_micros(text)?;
+            let micros = parse_rfc3339(text)?;
             scratch.clear();
             format_timestamp_micros(micros, scratch);
             Some((micros, scratch == text))
